@@ -1,0 +1,81 @@
+"""Plain records the store returns and the services pass around.
+
+They carry no behaviour and know nothing of SQL, Mongo or Flask, so a service can be
+read without knowing which store is behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    password_hash: str
+    created_at: datetime
+    email: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
+    last_seen: datetime | None = None
+    deleted: bool = False
+
+
+@dataclass
+class Room:
+    id: str
+    name: str | None
+    kind: str  # "group" | "direct"
+    visibility: str  # "public" | "private"
+    owner_id: str | None
+    created_at: datetime
+    description: str = ""
+    password_hash: str | None = None
+    last_seq: int = 0
+    direct_key: str | None = None
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+
+@dataclass
+class Membership:
+    room_id: str
+    user_id: str
+    role: str  # "owner" | "admin" | "member"
+    joined_at: datetime
+    last_read_seq: int = 0
+
+
+@dataclass
+class Message:
+    id: str
+    room_id: str
+    seq: int
+    author_id: str | None
+    content: str
+    created_at: datetime
+    type: str = "text"
+    reply_to: str | None = None
+    client_id: str | None = None
+    edited_at: datetime | None = None
+    deleted: bool = False
+    # Filled by services from the users table; never stored with the message.
+    author: User | None = field(default=None, compare=False)
+
+
+@dataclass
+class Page:
+    """A slice of a room's history, oldest first."""
+
+    messages: list[Message]
+    has_more: bool
+
+
+def now() -> datetime:
+    """UTC, to the millisecond: the precision both stores keep, so they compare equal."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -1,0 +1,475 @@
+"""The embedded store: one SQLite file in WAL mode, stdlib `sqlite3` only.
+
+One connection per process, guarded by an OS lock and used from the thread pool
+(`offload`), so a slow disk or a lock wait never stalls the eventlet/gevent hub.
+Transactions are explicit (`BEGIN IMMEDIATE`), which is what makes seq allocation
+atomic across threads and across processes sharing the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ..concurrency import offload, os_lock
+from .base import DuplicateError, Store, StoreError
+from .models import Membership, Message, Page, Room, User, now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    username_key TEXT NOT NULL,
+    email TEXT,
+    email_key TEXT,
+    password_hash TEXT NOT NULL,
+    display_name TEXT,
+    avatar_url TEXT,
+    created_at TEXT NOT NULL,
+    last_seen TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username_key);
+CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users(email_key) WHERE email_key IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revoked_tokens_expiry ON revoked_tokens(expires_at);
+
+CREATE TABLE IF NOT EXISTS rooms (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    name_key TEXT,
+    kind TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    owner_id TEXT,
+    description TEXT NOT NULL DEFAULT '',
+    password_hash TEXT,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    direct_key TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_name ON rooms(name_key) WHERE name_key IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_direct ON rooms(direct_key) WHERE direct_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rooms_listing ON rooms(kind, visibility, created_at);
+
+CREATE TABLE IF NOT EXISTS memberships (
+    room_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    last_read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_user ON memberships(user_id, room_id);
+
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    room_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    author_id TEXT,
+    content TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT 'text',
+    reply_to TEXT,
+    client_id TEXT,
+    created_at TEXT NOT NULL,
+    edited_at TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room_id, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client
+    ON messages(room_id, author_id, client_id) WHERE client_id IS NOT NULL;
+"""
+
+_UNIQUE_FIELDS = {
+    "users.username_key": "username",
+    "users.email_key": "email",
+    "rooms.name_key": "name",
+    "rooms.direct_key": "direct_key",
+}
+
+
+def _new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _key(value: str | None) -> str | None:
+    return None if value is None else value.casefold()
+
+
+def _duplicate(error: sqlite3.IntegrityError) -> DuplicateError:
+    text = str(error)
+    for column, name in _UNIQUE_FIELDS.items():
+        if column in text:
+            return DuplicateError(name)
+    return DuplicateError("id")
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"], username=row["username"], password_hash=row["password_hash"],
+        created_at=_dt(row["created_at"]), email=row["email"],
+        display_name=row["display_name"], avatar_url=row["avatar_url"],
+        last_seen=_dt(row["last_seen"]), deleted=bool(row["deleted"]),
+    )
+
+
+def _room(row: sqlite3.Row) -> Room:
+    return Room(
+        id=row["id"], name=row["name"], kind=row["kind"], visibility=row["visibility"],
+        owner_id=row["owner_id"], created_at=_dt(row["created_at"]),
+        description=row["description"], password_hash=row["password_hash"],
+        last_seq=row["last_seq"], direct_key=row["direct_key"],
+    )
+
+
+def _membership(row: sqlite3.Row) -> Membership:
+    return Membership(
+        room_id=row["room_id"], user_id=row["user_id"], role=row["role"],
+        joined_at=_dt(row["joined_at"]), last_read_seq=row["last_read_seq"],
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"], room_id=row["room_id"], seq=row["seq"], author_id=row["author_id"],
+        content=row["content"], created_at=_dt(row["created_at"]), type=row["type"],
+        reply_to=row["reply_to"], client_id=row["client_id"],
+        edited_at=_dt(row["edited_at"]), deleted=bool(row["deleted"]),
+    )
+
+
+def _pooled(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a store method on the thread pool, holding the connection's lock."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        def locked() -> Any:
+            with self._lock:
+                try:
+                    return method(self, *args, **kwargs)
+                except sqlite3.OperationalError as error:
+                    raise StoreError(str(error)) from error
+
+        return offload(locked)
+
+    return wrapper
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._lock = os_lock()
+        self._conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=5.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """An immediate write transaction: takes the file's write lock up front."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _one(self, sql: str, *params: Any) -> sqlite3.Row | None:
+        return self._conn.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    # -- lifecycle -------------------------------------------------------
+    @_pooled
+    def init_schema(self) -> None:
+        self._conn.executescript(SCHEMA)
+
+    @_pooled
+    def ping(self) -> None:
+        self._one("SELECT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- users -----------------------------------------------------------
+    @_pooled
+    def create_user(self, username, password_hash, email=None, display_name=None) -> User:
+        user = User(
+            id=_new_id(), username=username, password_hash=password_hash, created_at=now(),
+            email=email, display_name=display_name,
+        )
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    "INSERT INTO users (id, username, username_key, email, email_key,"
+                    " password_hash, display_name, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (user.id, username, _key(username), email, _key(email), password_hash,
+                     display_name, _ts(user.created_at)),
+                )
+        except sqlite3.IntegrityError as error:
+            raise _duplicate(error) from error
+        return user
+
+    @_pooled
+    def get_user(self, user_id: str) -> User | None:
+        row = self._one("SELECT * FROM users WHERE id = ?", user_id)
+        return _user(row) if row else None
+
+    @_pooled
+    def get_user_by_login(self, login: str) -> User | None:
+        key = _key(login)
+        row = self._one(
+            "SELECT * FROM users WHERE deleted = 0 AND username_key = ?", key
+        ) or self._one("SELECT * FROM users WHERE deleted = 0 AND email_key = ?", key)
+        return _user(row) if row else None
+
+    @_pooled
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        ids = list(set(user_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._all(f"SELECT * FROM users WHERE id IN ({marks})", *ids)
+        return {row["id"]: _user(row) for row in rows}
+
+    # -- revoked tokens --------------------------------------------------
+    @_pooled
+    def revoke_token(self, jti: str, expires_at: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
+                (jti, _ts(expires_at)),
+            )
+            # Expired entries can never match a valid token again.
+            conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (_ts(now()),))
+
+    @_pooled
+    def is_token_revoked(self, jti: str) -> bool:
+        return self._one("SELECT 1 FROM revoked_tokens WHERE jti = ?", jti) is not None
+
+    # -- rooms -----------------------------------------------------------
+    @_pooled
+    def create_room(self, *, name, kind, visibility, owner_id, description="",
+                    password_hash=None, direct_key=None) -> Room:
+        room = Room(
+            id=_new_id(), name=name, kind=kind, visibility=visibility, owner_id=owner_id,
+            created_at=now(), description=description, password_hash=password_hash,
+            direct_key=direct_key,
+        )
+        name_key = _key(name) if kind == "group" else None
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    "INSERT INTO rooms (id, name, name_key, kind, visibility, owner_id,"
+                    " description, password_hash, created_at, direct_key)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (room.id, name, name_key, kind, visibility, owner_id, description,
+                     password_hash, _ts(room.created_at), direct_key),
+                )
+                conn.execute(
+                    "INSERT INTO memberships (room_id, user_id, role, joined_at)"
+                    " VALUES (?, ?, 'owner', ?)",
+                    (room.id, owner_id, _ts(room.created_at)),
+                )
+        except sqlite3.IntegrityError as error:
+            raise _duplicate(error) from error
+        return room
+
+    @_pooled
+    def get_room(self, room_id: str) -> Room | None:
+        row = self._one("SELECT * FROM rooms WHERE id = ?", room_id)
+        return _room(row) if row else None
+
+    @_pooled
+    def list_rooms(self, user_id: str, scope: str) -> list[Room]:
+        joined = "id IN (SELECT room_id FROM memberships WHERE user_id = :user)"
+        public = "(kind = 'group' AND visibility = 'public')"
+        where = {"joined": joined, "public": public, "all": f"{public} OR {joined}"}[scope]
+        rows = self._conn.execute(
+            f"SELECT * FROM rooms WHERE {where} ORDER BY created_at, id", {"user": user_id}
+        ).fetchall()
+        return [_room(row) for row in rows]
+
+    @_pooled
+    def member_counts(self, room_ids: list[str]) -> dict[str, int]:
+        if not room_ids:
+            return {}
+        marks = ",".join("?" * len(room_ids))
+        rows = self._all(
+            f"SELECT room_id, COUNT(*) AS n FROM memberships WHERE room_id IN ({marks})"
+            " GROUP BY room_id", *room_ids,
+        )
+        return {row["room_id"]: row["n"] for row in rows}
+
+    @_pooled
+    def add_member(self, room_id: str, user_id: str, role: str = "member") -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO memberships (room_id, user_id, role, joined_at)"
+                " VALUES (?, ?, ?, ?)",
+                (room_id, user_id, role, _ts(now())),
+            )
+        return cursor.rowcount == 1
+
+    @_pooled
+    def remove_member(self, room_id: str, user_id: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM memberships WHERE room_id = ? AND user_id = ?", (room_id, user_id)
+            )
+        return cursor.rowcount == 1
+
+    @_pooled
+    def get_membership(self, room_id: str, user_id: str) -> Membership | None:
+        row = self._one(
+            "SELECT * FROM memberships WHERE room_id = ? AND user_id = ?", room_id, user_id
+        )
+        return _membership(row) if row else None
+
+    @_pooled
+    def get_memberships(self, user_id: str, room_ids: list[str]) -> dict[str, Membership]:
+        if not room_ids:
+            return {}
+        marks = ",".join("?" * len(room_ids))
+        rows = self._all(
+            f"SELECT * FROM memberships WHERE user_id = ? AND room_id IN ({marks})",
+            user_id, *room_ids,
+        )
+        return {row["room_id"]: _membership(row) for row in rows}
+
+    @_pooled
+    def list_members(self, room_id: str) -> list[Membership]:
+        rows = self._all(
+            "SELECT * FROM memberships WHERE room_id = ? ORDER BY joined_at, user_id", room_id
+        )
+        return [_membership(row) for row in rows]
+
+    @_pooled
+    def mark_read(self, room_id: str, user_id: str, seq: int) -> int:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE memberships SET last_read_seq = MAX(last_read_seq, ?)"
+                " WHERE room_id = ? AND user_id = ?",
+                (seq, room_id, user_id),
+            )
+            row = conn.execute(
+                "SELECT last_read_seq FROM memberships WHERE room_id = ? AND user_id = ?",
+                (room_id, user_id),
+            ).fetchone()
+        return row["last_read_seq"] if row else 0
+
+    # -- messages --------------------------------------------------------
+    @_pooled
+    def add_message(self, *, room_id, author_id, content, type="text", reply_to=None,
+                    client_id=None) -> tuple[Message, bool]:
+        with self._tx() as conn:
+            if client_id is not None:
+                row = conn.execute(
+                    "SELECT * FROM messages WHERE room_id = ? AND author_id = ?"
+                    " AND client_id = ?",
+                    (room_id, author_id, client_id),
+                ).fetchone()
+                if row:
+                    return _message(row), False
+            row = conn.execute(
+                "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+                (room_id,),
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"no room {room_id}")
+            message = Message(
+                id=_new_id(), room_id=room_id, seq=row["last_seq"], author_id=author_id,
+                content=content, created_at=now(), type=type, reply_to=reply_to,
+                client_id=client_id,
+            )
+            conn.execute(
+                "INSERT INTO messages (id, room_id, seq, author_id, content, type, reply_to,"
+                " client_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (message.id, room_id, message.seq, author_id, content, type, reply_to,
+                 client_id, _ts(message.created_at)),
+            )
+        return message, True
+
+    @_pooled
+    def get_message(self, room_id: str, message_id: str) -> Message | None:
+        row = self._one(
+            "SELECT * FROM messages WHERE id = ? AND room_id = ?", message_id, room_id
+        )
+        return _message(row) if row else None
+
+    @_pooled
+    def get_messages_by_seq(self, room_id: str, seqs: list[int]) -> dict[int, Message]:
+        if not seqs:
+            return {}
+        marks = ",".join("?" * len(seqs))
+        rows = self._all(
+            f"SELECT * FROM messages WHERE room_id = ? AND seq IN ({marks})", room_id, *seqs
+        )
+        return {row["seq"]: _message(row) for row in rows}
+
+    @_pooled
+    def last_messages(self, rooms: list[Room]) -> dict[str, Message]:
+        found: dict[str, Message] = {}
+        for room in rooms:
+            if room.last_seq:
+                row = self._one(
+                    "SELECT * FROM messages WHERE room_id = ? AND seq = ?", room.id, room.last_seq
+                )
+                if row:
+                    found[room.id] = _message(row)
+        return found
+
+    @_pooled
+    def list_messages(self, room_id, *, before=None, after=None, limit=50) -> Page:
+        clauses, params = ["room_id = ?"], [room_id]
+        if after is not None:
+            clauses.append("seq > ?")
+            params.append(after)
+        if before is not None:
+            clauses.append("seq < ?")
+            params.append(before)
+        order = "ASC" if after is not None else "DESC"
+        rows = self._all(
+            f"SELECT * FROM messages WHERE {' AND '.join(clauses)} ORDER BY seq {order}"
+            " LIMIT ?", *params, limit + 1,
+        )
+        messages = [_message(row) for row in rows[:limit]]
+        if order == "DESC":
+            messages.reverse()
+        return Page(messages=messages, has_more=len(rows) > limit)
+
+    @_pooled
+    def tombstone_message(self, room_id: str, message_id: str) -> Message | None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE messages SET content = '', deleted = 1 WHERE id = ? AND room_id = ?",
+                (message_id, room_id),
+            )
+            row = conn.execute(
+                "SELECT * FROM messages WHERE id = ? AND room_id = ?", (message_id, room_id)
+            ).fetchone()
+        return _message(row) if row else None

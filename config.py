@@ -1,0 +1,64 @@
+"""Settings, all read from the environment (and a `.env` file, if present).
+
+`Config` is what `make run` and the Procfile use; `TestConfig` is what the test-suite
+builds apps from. Every setting is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seconds(name: str, default: int) -> timedelta:
+    return timedelta(seconds=int(_env(name, str(default))))
+
+
+class Config:
+    APP_ENV = _env("APP_ENV", "development")
+    # None means: generated and kept in instance/ in development, an error in production.
+    SECRET_KEY = _env("SECRET_KEY")
+    JWT_SECRET_KEY = _env("JWT_SECRET_KEY")
+
+    # sqlite:///path, mongodb://..., mongodb+srv://...; unset = SQLite in instance/chat.db
+    DATABASE_URL = _env("DATABASE_URL") or _env("MONGODB_URI")
+    ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
+    SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
+    CORS_ORIGINS = _env("CORS_ORIGINS", "")
+
+    JWT_ACCESS_TOKEN_EXPIRES = _seconds("JWT_ACCESS_TOKEN_EXPIRES", 15 * 60)
+    JWT_REFRESH_TOKEN_EXPIRES = _seconds("JWT_REFRESH_TOKEN_EXPIRES", 30 * 24 * 3600)
+
+    # werkzeug.security method; scrypt is the slow, memory-hard default.
+    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
+    # Bounds one HTTP body and one Socket.IO packet; message content is bounded by schema.
+    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(64 * 1024)))
+    HOST = _env("HOST", "127.0.0.1")
+    PORT = int(_env("PORT", "5000"))
+    TESTING = False
+
+
+class TestConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
+    JWT_SECRET_KEY = "test-jwt-secret-key-not-for-production-use-0123456789"
+    DATABASE_URL = None  # tests always pass their own store URL
+    SOCKETIO_MESSAGE_QUEUE = None
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash hundreds of passwords
