@@ -87,7 +87,8 @@ class Store(ABC):
 
     @abstractmethod
     def list_rooms(self, user_id: str, scope: str) -> list[Room]:
-        """Rooms the user is in, direct ones included ('joined'), public ones ('public'), or both ('all')."""
+        """Rooms the user is in, direct ones included ('joined'), public group rooms
+        ('public'), or both ('all'), oldest first."""
 
     @abstractmethod
     def member_counts(self, room_ids: list[str]) -> dict[str, int]: ...

@@ -21,6 +21,8 @@ class User:
     avatar_url: str | None = None
     last_seen: datetime | None = None
     deleted: bool = False
+    # Filled by services from live presence; never stored.
+    online: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -35,10 +37,21 @@ class Room:
     password_hash: str | None = None
     last_seq: int = 0
     direct_key: str | None = None
+    # Filled by services for listings; never stored with the room.
+    member_count: int | None = field(default=None, compare=False)
+    last_message: Message | None = field(default=None, compare=False)
+    last_read_seq: int | None = field(default=None, compare=False)
 
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def unread_count(self) -> int | None:
+        """Derived from the marker, so unread counts cost no query per message."""
+        if self.last_read_seq is None:
+            return None
+        return max(self.last_seq - self.last_read_seq, 0)
 
 
 @dataclass
@@ -48,6 +61,8 @@ class Membership:
     role: str  # "owner" | "admin" | "member"
     joined_at: datetime
     last_read_seq: int = 0
+    # Filled by services for member listings; never stored with the membership.
+    user: User | None = field(default=None, compare=False)
 
 
 @dataclass

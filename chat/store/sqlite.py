@@ -344,6 +344,20 @@ class SQLiteStore(Store):
         return cursor.rowcount == 1
 
     @_pooled
+    def set_role(self, room_id: str, user_id: str, role: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE memberships SET role = ? WHERE room_id = ? AND user_id = ?",
+                (role, room_id, user_id),
+            )
+        return cursor.rowcount == 1
+
+    @_pooled
+    def set_owner(self, room_id: str, owner_id: str | None) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (owner_id, room_id))
+
+    @_pooled
     def get_membership(self, room_id: str, user_id: str) -> Membership | None:
         row = self._one(
             "SELECT * FROM memberships WHERE room_id = ? AND user_id = ?", room_id, user_id

@@ -1,0 +1,42 @@
+"""Issuing and revoking JWTs; shared by /api/auth and the original /login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from jwt import PyJWTError
+
+from ..errors import Invalid
+from ..http import services
+from ..schemas.outputs import me_out
+from ..store import User
+
+
+def issue(user: User) -> dict[str, Any]:
+    """The login answer: both tokens, their type and lifetime, and the user."""
+    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return {
+        "access_token": create_access_token(identity=user.id),
+        "refresh_token": create_refresh_token(identity=user.id),
+        "token_type": "Bearer",
+        "expires_in": int(expires.total_seconds()),
+        "user": me_out.dump(user),
+    }
+
+
+def revoke(claims: dict[str, Any]) -> None:
+    services().accounts.revoke(claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
+
+
+def refresh_claims(token: str, user_id: str) -> dict[str, Any]:
+    """Claims of a refresh token the caller holds; refused unless it is theirs."""
+    try:
+        claims = decode_token(token)
+    except PyJWTError as error:
+        raise Invalid(errors={"refresh_token": ["Not a valid refresh token."]}) from error
+    if claims.get("type") != "refresh" or claims.get("sub") != user_id:
+        raise Invalid(errors={"refresh_token": ["Not a refresh token of yours."]})
+    return claims

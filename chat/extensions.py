@@ -1,0 +1,9 @@
+"""Extensions created unbound, bound to an app in `create_app`."""
+
+from flask_cors import CORS
+from flask_jwt_extended import JWTManager
+from flask_socketio import SocketIO
+
+socketio = SocketIO()
+jwt = JWTManager()
+cors = CORS()

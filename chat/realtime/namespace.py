@@ -1,0 +1,149 @@
+"""The /chat namespace. Each handler authenticates, validates, calls one service
+function and shapes its answer; the rules themselves live in the services."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_jwt_extended import decode_token
+from flask_socketio import Namespace, disconnect, emit, join_room, leave_room
+from marshmallow import Schema
+
+from ..errors import ChatError, Unauthorized, as_ack
+from ..http import services
+from ..schemas.inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
+from ..schemas.outputs import message_out, page_out, room_out, users_out
+from ..store import User
+from . import NAMESPACE, room_channel, user_channel
+
+
+@dataclass
+class Session:
+    """Who a socket is, fixed at connect: Flask's request hooks never run for events."""
+
+    user_id: str
+    jti: str
+
+
+def _token(auth: Any) -> str | None:
+    """From `auth: {token}` or `?token=`, with or without a `Bearer ` prefix."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    token = token or request.args.get("token")
+    if not isinstance(token, str):
+        return None
+    return token.removeprefix("Bearer ").strip() or None
+
+
+def event(schema: type[Schema] | None = None) -> Callable:
+    """Wrap a handler: re-check the session, validate the payload, turn errors into acks.
+
+    A failure is acknowledged `{ok: false, error}` and also sent as an `error` event,
+    because the server cannot tell whether the client asked for an acknowledgement.
+    """
+
+    def wrap(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        @functools.wraps(handler)
+        def run(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
+            try:
+                user = self.current_user()
+                if schema is None:
+                    return {"ok": True, **handler(self, user)}
+                if not isinstance(data, dict):
+                    raise ChatError("The payload must be an object.")
+                return {"ok": True, **handler(self, user, **schema().load(data))}
+            except Exception as error:  # every failure becomes an ack, none kills the socket
+                ack = as_ack(error)
+                emit("error", {"event": handler.__name__.removeprefix("on_"), **ack["error"]})
+                return ack
+
+        return run
+
+    return wrap
+
+
+class ChatNamespace(Namespace):
+    def __init__(self, namespace: str = NAMESPACE):
+        super().__init__(namespace)
+        self.sessions: dict[str, Session] = {}
+
+    # -- connection ------------------------------------------------------
+    def on_connect(self, auth: Any = None) -> None:
+        """Refuse a bad, expired, revoked or non-access token with `unauthorized`."""
+        user = self._authenticate(_token(auth))
+        if user is None:
+            raise ConnectionRefusedError("unauthorized")
+        join_room(user_channel(user.id))
+        services().presence.connect(user.id, request.sid)
+
+    def _authenticate(self, token: str | None) -> User | None:
+        if not token:
+            return None
+        try:
+            claims = decode_token(token)
+        except Exception:  # any decoding failure is just "unauthorized" to the client
+            return None
+        if claims.get("type") != "access" or services().accounts.is_revoked(claims["jti"]):
+            return None
+        user = services().accounts.active_user(claims["sub"])
+        if user is not None:
+            self.sessions[request.sid] = Session(user.id, claims["jti"])
+        return user
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        session = self.sessions.pop(request.sid, None)
+        if session:
+            services().presence.disconnect(session.user_id, request.sid)
+
+    def current_user(self) -> User:
+        """The socket's user, re-checked: a token revoked since connect ends the socket."""
+        session = self.sessions.get(request.sid)
+        user = None
+        if session and not services().accounts.is_revoked(session.jti):
+            user = services().accounts.active_user(session.user_id)
+        if user is None:
+            disconnect()
+            raise Unauthorized("unauthorized")
+        return user
+
+    # -- events ----------------------------------------------------------
+    @event(SocketJoinIn)
+    def on_join(self, user: User, room_id: str, password: str | None, after_seq: int | None):
+        """Watch a room live (joining it if public) and get what was missed.
+
+        The socket enters the room before history is read, so nothing falls between
+        the two; a message may then come both ways, and clients drop repeats by seq.
+        """
+        room, _ = services().rooms.join(user, room_id, password)
+        join_room(room_channel(room.id))
+        services().presence.watch(room.id, user.id, request.sid)
+        page = services().messages.history(user, room.id, after=after_seq)
+        return {"room": room_out.dump(room), "last_read_seq": room.last_read_seq, **page_out(page)}
+
+    @event(RoomRef)
+    def on_leave(self, user: User, room_id: str):
+        """Stop watching; the membership stays."""
+        leave_room(room_channel(room_id))
+        services().presence.unwatch(room_id, request.sid)
+        return {"room_id": room_id}
+
+    @event(SocketMessageIn)
+    def on_message(self, user: User, room_id: str, **message: Any):
+        """Acknowledged only once stored; the broadcast comes from the service."""
+        stored, created = services().messages.post(user, room_id, **message)
+        return {"message": message_out.dump(stored), "created": created}
+
+    @event(MessageRef)
+    def on_delete_message(self, user: User, room_id: str, message_id: str):
+        return {"message": message_out.dump(services().messages.delete(user, room_id, message_id))}
+
+    @event(SocketFetchIn)
+    def on_fetch(self, user: User, room_id: str, **query: Any):
+        return page_out(services().messages.history(user, room_id, **query))
+
+    @event(RoomRef)
+    def on_online(self, user: User, room_id: str):
+        return {"room_id": room_id, "users": users_out.dump(services().rooms.online(user, room_id))}

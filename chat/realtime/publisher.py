@@ -1,0 +1,35 @@
+"""The one place that emits. With a message queue configured, `socketio.emit` goes
+through Redis, so an announcement made in one process reaches sockets on all of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_socketio import SocketIO
+
+from ..schemas.outputs import message_out, user_out
+from ..store import Message, Room, User
+from . import NAMESPACE, room_channel
+
+
+class SocketPublisher:
+    def __init__(self, socketio: SocketIO):
+        self.socketio = socketio
+
+    def _emit(self, event: str, data: Any, to: str) -> None:
+        self.socketio.emit(event, data, to=to, namespace=NAMESPACE)
+
+    def message_created(self, message: Message) -> None:
+        self._emit("new_message", message_out.dump(message), room_channel(message.room_id))
+
+    def message_deleted(self, message: Message) -> None:
+        payload = {"room_id": message.room_id, "message_id": message.id, "seq": message.seq}
+        self._emit("message_deleted", payload, room_channel(message.room_id))
+
+    def member_joined(self, room: Room, user: User) -> None:
+        payload = {"room_id": room.id, "user": user_out.dump(user)}
+        self._emit("user_joined", payload, room_channel(room.id))
+
+    def member_left(self, room: Room, user: User) -> None:
+        payload = {"room_id": room.id, "user": user_out.dump(user)}
+        self._emit("user_left", payload, room_channel(room.id))

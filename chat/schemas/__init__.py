@@ -1,0 +1,1 @@
+"""Marshmallow schemas: `inputs` validate what arrives, `outputs` shape what leaves."""

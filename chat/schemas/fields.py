@@ -1,0 +1,49 @@
+"""Field types shared by the REST and Socket.IO schemas, so one rule bounds both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+CONTENT_MAX = 4000
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_.-]{3,32}$",
+    error="3 to 32 letters, digits, '_', '.' or '-'.",
+)
+
+
+class Id(fields.Field):
+    """An id is a string; old clients send numbers, which are taken as their text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValidationError("Must be an id string.")
+        text = str(value).strip()
+        if not 1 <= len(text) <= 64:
+            raise ValidationError("Must be an id string.")
+        return text
+
+
+class Trimmed(fields.String):
+    """A string stripped of surrounding white space before its length is checked."""
+
+    def __init__(self, *, min_len: int = 1, max_len: int, **kwargs: Any):
+        super().__init__(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def content(**kwargs: Any) -> Trimmed:
+    """Message text: 1–4000 characters once trimmed; stored as text, never HTML."""
+    return Trimmed(max_len=CONTENT_MAX, **kwargs)
+
+
+def password(**kwargs: Any) -> fields.String:
+    # The upper bound keeps one login from costing the hasher megabytes.
+    return fields.String(validate=validate.Length(min=8, max=1024), **kwargs)
+
+
+def seq(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=False, validate=validate.Range(min=0, max=2**53), **kwargs)

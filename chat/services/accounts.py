@@ -1,0 +1,65 @@
+"""Accounts: registration, credentials and token revocation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import Conflict, NotFound, Unauthorized
+from ..store import DuplicateError, Store, User
+from .passwords import Hasher
+from .presence import Presence
+
+
+class AccountService:
+    def __init__(self, store: Store, presence: Presence, hasher: Hasher):
+        self.store = store
+        self.presence = presence
+        self.hasher = hasher
+
+    def register(
+        self,
+        username: str,
+        password: str,
+        email: str | None = None,
+        display_name: str | None = None,
+    ) -> User:
+        password_hash = self.hasher.hash(password)
+        try:
+            user = self.store.create_user(
+                username, password_hash, email=email, display_name=display_name
+            )
+        except DuplicateError as clash:
+            # The unique index decided; two racing registrations cannot both win.
+            raise Conflict(
+                f"That {clash.field} is already taken.",
+                errors={clash.field: ["Already taken."]},
+            ) from clash
+        return user
+
+    def authenticate(self, login: str, password: str) -> User:
+        """The user for these credentials; one vague error whichever part was wrong."""
+        user = self.store.get_user_by_login(login)
+        if not self.hasher.check(user.password_hash if user else None, password) or not user:
+            raise Unauthorized("Wrong username or password.")
+        return user
+
+    def active_user(self, user_id: str) -> User | None:
+        """The live account behind a token, or None when it is gone."""
+        user = self.store.get_user(user_id)
+        if user is None or user.deleted:
+            return None
+        user.online = self.presence.is_online(user.id)
+        return user
+
+    def get(self, user_id: str) -> User:
+        user = self.active_user(user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    def revoke(self, jti: str, expires_at: datetime) -> None:
+        """Revoked in the shared store, so every process refuses the token at once."""
+        self.store.revoke_token(jti, expires_at)
+
+    def is_revoked(self, jti: str) -> bool:
+        return self.store.is_token_revoked(jti)

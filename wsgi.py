@@ -1,0 +1,26 @@
+"""Process entry point for `make run` and gunicorn (`wsgi:app`).
+
+Monkey-patching must happen before anything else imports socket or threading, so it
+happens here, first, and nowhere else. ASYNC_MODE picks eventlet (default) or gevent.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+else:
+    raise SystemExit(f"ASYNC_MODE must be eventlet or gevent, not {ASYNC_MODE!r}")
+
+from chat import create_app, socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"])
