@@ -101,6 +101,14 @@ class Store(ABC):
     def remove_member(self, room_id: str, user_id: str) -> bool: ...
 
     @abstractmethod
+    def set_role(self, room_id: str, user_id: str, role: str) -> bool:
+        """Change a member's role; False when the user is not a member."""
+
+    @abstractmethod
+    def set_owner(self, room_id: str, owner_id: str | None) -> None:
+        """Record the room's owner (None when nobody is left to inherit it)."""
+
+    @abstractmethod
     def get_membership(self, room_id: str, user_id: str) -> Membership | None: ...
 
     @abstractmethod

@@ -10,7 +10,10 @@ processes without transactions (a standalone server has none).
 PyMongo's sockets are cooperative under eventlet/gevent once patched, so unlike the
 SQLite store nothing here is offloaded to the thread pool.
 
-A `mongomock://host/db` URL gives the same store over mongomock, for tests.
+A `mongomock://host/db` URL gives the same store over mongomock, for tests. Each such
+store has a private in-memory server: two of them never share data, and mongomock is
+not thread-safe (its find-and-modify is a find then an update), so concurrency is only
+meaningful against a real server.
 """
 
 from __future__ import annotations
@@ -98,6 +101,16 @@ def _texts(values: Iterable[Any]) -> list[str]:
     return list(dict.fromkeys(_text(value) for value in values))
 
 
+def _string_eq(value: Any) -> dict[str, Any]:
+    """Equality on a field whose unique index is partial on `{"$type": "string"}`.
+
+    MongoDB's planner uses a partial index only when the query itself implies the
+    index's filter, and it does not infer `$type` from an equality: the `$type` is
+    repeated so the look-up is an index hit instead of a scan.
+    """
+    return {"$eq": _text(value), **_IS_STRING}
+
+
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected an int, got {type(value).__name__}")
@@ -175,7 +188,6 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
 
 class MongoStore(Store):
     def __init__(self, url: str):
-        self.url = url
         if url.startswith("mongomock://"):
             import mongomock  # a test dependency: only needed for this scheme
 
@@ -259,7 +271,7 @@ class MongoStore(Store):
     def get_user_by_login(self, login: str) -> User | None:
         key = _key(_text(login))
         doc = self._users.find_one({"deleted": False, "username_key": key}) or (
-            self._users.find_one({"deleted": False, "email_key": key})
+            self._users.find_one({"deleted": False, "email_key": _string_eq(key)})
         )
         return _user(doc) if doc else None
 
@@ -366,6 +378,19 @@ class MongoStore(Store):
         return result.deleted_count == 1
 
     @_guarded
+    def set_role(self, room_id: str, user_id: str, role: str) -> bool:
+        result = self._memberships.update_one(
+            {"room_id": _text(room_id), "user_id": _text(user_id)},
+            {"$set": {"role": _text(role)}},
+        )
+        return result.matched_count == 1  # matched, like SQLite's rowcount: same role is True
+
+    @_guarded
+    def set_owner(self, room_id: str, owner_id: str | None) -> None:
+        owner = None if owner_id is None else _text(owner_id)
+        self._rooms.update_one({"_id": _text(room_id)}, {"$set": {"owner_id": owner}})
+
+    @_guarded
     def get_membership(self, room_id: str, user_id: str) -> Membership | None:
         doc = self._memberships.find_one({"room_id": _text(room_id), "user_id": _text(user_id)})
         return _membership(doc) if doc else None
@@ -440,7 +465,7 @@ class MongoStore(Store):
                            client_id: str) -> Message | None:
         doc = self._messages.find_one({
             "room_id": room_id, "author_id": None if author_id is None else _text(author_id),
-            "client_id": _text(client_id),
+            "client_id": _string_eq(client_id),
         })
         return _message(doc) if doc else None
 

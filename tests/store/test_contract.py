@@ -11,8 +11,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo.errors import AutoReconnect, DuplicateKeyError, ServerSelectionTimeoutError
 
-from chat.store.base import DuplicateError, Store
+from chat.store.base import DuplicateError, Store, StoreError
 from chat.store.models import Membership, Message, Room, User
 
 GARBAGE_IDS = ["", "nope", "0" * 24, "ffffffffffffffffffffffff", "'; DROP TABLE users; --"]
@@ -301,6 +302,27 @@ def test_remove_member(store, alice, bob, room):
     assert store.remove_member(room.id, bob.id) is False
     assert store.get_membership(room.id, alice.id) is not None
     assert store.add_member(room.id, bob.id) is True  # may join again
+
+
+def test_set_role(store, alice, bob, room):
+    store.add_member(room.id, bob.id)
+    assert store.set_role(room.id, bob.id, "admin") is True
+    assert store.get_membership(room.id, bob.id).role == "admin"
+    assert store.set_role(room.id, bob.id, "admin") is True  # unchanged still counts
+    assert store.get_membership(room.id, alice.id).role == "owner"
+    carol = make_user(store, "carol")
+    assert store.set_role(room.id, carol.id, "admin") is False
+    assert store.get_membership(room.id, carol.id) is None
+
+
+def test_set_owner(store, alice, bob, room):
+    store.set_owner(room.id, bob.id)
+    assert store.get_room(room.id).owner_id == bob.id
+    store.set_owner(room.id, None)
+    assert store.get_room(room.id).owner_id is None
+    assert store.get_room(room.id).name == "General"
+    store.set_owner("missing", bob.id)  # nothing to update is not an error
+    assert store.get_room("missing") is None
 
 
 def test_get_memberships(store, alice, bob, room):
@@ -632,3 +654,31 @@ def test_mongo_ids_are_plain_strings(mongo_store):
     user = make_user(mongo_store, "someone")
     assert type(user.id) is str and len(user.id) == 24
     assert mongo_store.get_user(user.id.upper()) is None
+
+
+def test_mongo_driver_failures_are_store_errors(mongo_store, monkeypatch):
+    """/health and the services see StoreError, never a PyMongo exception."""
+
+    def down(*args, **kwargs):
+        raise ServerSelectionTimeoutError("no server")
+
+    monkeypatch.setattr(mongo_store._db, "command", down)
+    with pytest.raises(StoreError):
+        mongo_store.ping()
+
+    def reset(*args, **kwargs):
+        raise AutoReconnect("connection reset")
+
+    monkeypatch.setattr(mongo_store._users, "find_one", reset)
+    with pytest.raises(StoreError):
+        mongo_store.get_user("someone")
+
+
+@pytest.mark.parametrize("key, field", [("username_key", "username"), ("email_key", "email"),
+                                        ("name_key", "name"), ("direct_key", "direct_key")])
+def test_mongo_names_the_clash_from_a_servers_key_pattern(mongo_store, key, field):
+    """A real server names the index in keyPattern; mongomock never does, so test it here."""
+    error = DuplicateKeyError("E11000 duplicate key error", 11000,
+                              {"keyPattern": {key: 1}, "keyValue": {key: "x"}})
+    clash = mongo_store._duplicate(error, mongo_store._users, {"_id": "1"}, [])
+    assert clash.field == field
