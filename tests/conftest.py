@@ -1,0 +1,123 @@
+"""Fixtures shared by the whole suite.
+
+`app` is parametrised over both stores (a real SQLite file, and MongoDB on mongomock or
+on the server named by TEST_MONGODB_URI), so every API and socket test runs on each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from chat import create_app, socketio
+from config import TestConfig
+from tests.support import MONGODB_URI, STORES, with_database
+
+
+def store_url(kind: str, tmp_path: Any) -> str:
+    name = f"chat_test_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'chat.db'}"
+    if kind == "mongomock":
+        return f"mongomock://localhost/{name}"
+    return with_database(MONGODB_URI, name)
+
+
+def make_app(tmp_path: Any, kind: str = "sqlite", **overrides: Any) -> Flask:
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings["DATABASE_URL"] = store_url(kind, tmp_path)
+    settings.update(overrides)
+    return create_app(settings)
+
+
+def pytest_report_header() -> str:
+    real = "and the server at TEST_MONGODB_URI" if MONGODB_URI else "only (TEST_MONGODB_URI unset)"
+    return f"stores: {', '.join(STORES)}; MongoDB on mongomock {real}"
+
+
+@pytest.fixture(params=STORES)
+def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
+    app = make_app(tmp_path, request.param)
+    yield app
+    app.extensions["chat"].store.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Account:
+    id: str
+    username: str
+    password: str
+    token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Auth:
+    """Makes signed-up, signed-in users: `auth.user('alice')`."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def user(self, username: str, password: str = "password123", **extra: Any) -> Account:
+        response = self.client.post(
+            "/api/auth/register", json={"username": username, "password": password, **extra}
+        )
+        assert response.status_code == 201, response.json
+        return self.login(username, password)
+
+    def login(self, username: str, password: str = "password123") -> Account:
+        response = self.client.post(
+            "/api/auth/login", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.json
+        body = response.json
+        return Account(
+            body["user"]["id"], username, password, body["access_token"], body["refresh_token"]
+        )
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def room(client: FlaskClient, auth: Auth) -> tuple[Account, dict[str, Any]]:
+    """A public room owned by 'owner': (owner account, room JSON)."""
+    owner = auth.user("owner")
+    response = client.post("/api/rooms", json={"name": "general"}, headers=owner.headers)
+    assert response.status_code == 201
+    return owner, response.json
+
+
+@pytest.fixture
+def sio(app: Flask, client: FlaskClient):
+    """Factory of Flask-SocketIO test clients on /chat, disconnected at teardown."""
+    made = []
+
+    def connect(token: str | None, **kwargs: Any):
+        auth = {"token": token} if token is not None else None
+        sock = socketio.test_client(
+            app, namespace="/chat", auth=auth, flask_test_client=client, **kwargs
+        )
+        made.append(sock)
+        return sock
+
+    yield connect
+    for sock in made:
+        if sock.is_connected("/chat"):
+            sock.disconnect("/chat")
