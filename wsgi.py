@@ -18,9 +18,11 @@ elif ASYNC_MODE == "gevent":
 else:
     raise SystemExit(f"ASYNC_MODE must be eventlet or gevent, not {ASYNC_MODE!r}")
 
-from chat import create_app, socketio  # noqa: E402
+from chat import create_app  # noqa: E402
 
 app = create_app()
 
 if __name__ == "__main__":
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"])
+    from chat.serving import serve
+
+    serve(app)

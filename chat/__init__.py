@@ -39,7 +39,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     from .realtime.publisher import SocketPublisher
 
     app.extensions["chat"] = build_services(
-        store, SocketPublisher(socketio), app.config["PASSWORD_HASH_METHOD"]
+        store,
+        lambda presence: SocketPublisher(socketio, presence),
+        app.config["PASSWORD_HASH_METHOD"],
     )
     _init_extensions(app)
     _register_blueprints(app)

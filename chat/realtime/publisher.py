@@ -8,13 +8,15 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from ..schemas.outputs import message_out, user_out
+from ..services.presence import Presence
 from ..store import Message, Room, User
 from . import NAMESPACE, room_channel
 
 
 class SocketPublisher:
-    def __init__(self, socketio: SocketIO):
+    def __init__(self, socketio: SocketIO, presence: Presence):
         self.socketio = socketio
+        self.presence = presence
 
     def _emit(self, event: str, data: Any, to: str) -> None:
         self.socketio.emit(event, data, to=to, namespace=NAMESPACE)
@@ -31,5 +33,9 @@ class SocketPublisher:
         self._emit("user_joined", payload, room_channel(room.id))
 
     def member_left(self, room: Room, user: User) -> None:
+        """Announce, then stop the former member's sockets from watching the room."""
         payload = {"room_id": room.id, "user": user_out.dump(user)}
         self._emit("user_left", payload, room_channel(room.id))
+        for sid in self.presence.sockets_of(user.id):
+            self.socketio.server.leave_room(sid, room_channel(room.id), namespace=NAMESPACE)
+            self.presence.unwatch(room.id, sid)

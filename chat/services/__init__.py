@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store import Store
@@ -22,9 +23,13 @@ class Services:
     messages: MessageService
 
 
-def build_services(store: Store, publisher: Publisher, hash_method: str) -> Services:
+def build_services(
+    store: Store, make_publisher: Callable[[Presence], Publisher], hash_method: str
+) -> Services:
+    """Wire the services; the publisher is made with the presence it needs to consult."""
     hasher = Hasher(hash_method)
     presence = Presence()
+    publisher = make_publisher(presence)
     rooms = RoomService(store, publisher, presence, hasher)
     return Services(
         store=store,
