@@ -61,6 +61,12 @@ def start_server(tmp: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start; see " + f"{tmp}/server.log")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU the server process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def account(base: str, name: str) -> str:
     requests.post(base + "/api/auth/register", json={"username": name, "password": "password1"})
     body = requests.post(base + "/api/auth/login",
@@ -72,13 +78,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start_server(tmp)
         try:
-            run(base)
+            run(base, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
 
 
-def run(base: str) -> None:
+def run(base: str, pid: int) -> None:
     owner = account(base, "owner")
     room = requests.post(base + "/api/rooms", json={"name": "bench"},
                          headers={"Authorization": f"Bearer {owner}"}).json()["id"]
@@ -119,6 +125,7 @@ def run(base: str) -> None:
             assert ack["ok"], ack
         client.disconnect()
 
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     threads = [threading.Thread(target=sender, args=(n,)) for n in range(SENDERS)]
     for thread in threads:
@@ -127,12 +134,15 @@ def run(base: str) -> None:
         thread.join()
     posting = time.perf_counter() - started
     complete = done.wait(timeout=60)
+    cpu = cpu_seconds(pid) - cpu_before
     for client in watchers:
         client.disconnect()
 
     ms = sorted(d * 1000 for d in delays)
     print(f"server: {MODE}, SQLite; {WATCHERS} watchers, {SENDERS} senders x {MESSAGES} messages")
     print(f"posted {total} messages in {posting:.2f} s: {total / posting:.0f} messages/s acked")
+    print(f"server CPU: {cpu:.2f} s, {cpu / total * 1000:.2f} ms per message "
+          f"({cpu / max(len(delays), 1) * 1000:.3f} ms per delivery)")
     print(f"deliveries {len(ms)} of {total * WATCHERS}{'' if complete else ' (TIMED OUT)'}")
     if ms:
         p95 = ms[int(len(ms) * 0.95) - 1]

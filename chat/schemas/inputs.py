@@ -47,7 +47,9 @@ class RoomJoinIn(Schema):
 
 
 class RoomListQuery(Schema):
-    scope = fields.String(load_default="joined", validate=validate.OneOf(["joined", "public", "all"]))
+    scope = fields.String(
+        load_default="joined", validate=validate.OneOf(["joined", "public", "all"])
+    )
 
 
 class MessageIn(Schema):
