@@ -121,3 +121,55 @@ def sio(app: Flask, client: FlaskClient):
     for sock in made:
         if sock.is_connected("/chat"):
             sock.disconnect("/chat")
+
+
+class Api:
+    """Short-hands for the REST calls tests make to set the scene, each asserting success."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def create_room(self, who: Account, name: str, **extra: Any) -> dict[str, Any]:
+        response = self.client.post("/api/rooms", json={"name": name, **extra}, headers=who.headers)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def join(self, who: Account, room_id: str, **body: Any) -> dict[str, Any]:
+        response = self.client.post(f"/api/rooms/{room_id}/join", json=body, headers=who.headers)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def post(self, who: Account, room_id: str, content: str, **extra: Any) -> dict[str, Any]:
+        response = self.client.post(
+            f"/api/rooms/{room_id}/messages", json={"content": content, **extra},
+            headers=who.headers,
+        )
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def history(self, who: Account, room_id: str, **query: Any) -> dict[str, Any]:
+        response = self.client.get(
+            f"/api/rooms/{room_id}/messages", query_string=query, headers=who.headers
+        )
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def members(self, who: Account, room_id: str) -> list[dict[str, Any]]:
+        response = self.client.get(f"/api/rooms/{room_id}/members", headers=who.headers)
+        assert response.status_code == 200, response.json
+        return response.json["members"]
+
+    def room(self, who: Account, room_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/rooms/{room_id}", headers=who.headers)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def rooms(self, who: Account, scope: str = "joined") -> list[dict[str, Any]]:
+        response = self.client.get("/api/rooms", query_string={"scope": scope}, headers=who.headers)
+        assert response.status_code == 200, response.json
+        return response.json["rooms"]
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    return Api(client)

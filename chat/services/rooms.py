@@ -94,10 +94,9 @@ class RoomService:
 
     def join(self, user: User, room_id: str, password: str | None = None) -> tuple[Room, bool]:
         """Become a member; (room, True) when newly joined, (room, False) if already in."""
+        # Only public rooms are visible to outsiders; private ones are joined by invite.
         room, membership = self._visible(user, room_id)
         if membership is None:
-            if not self.is_public(room):
-                raise Forbidden("Private rooms are joined by invitation.")
             if room.has_password and not (
                 password and self.hasher.check(room.password_hash, password)
             ):
