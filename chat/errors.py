@@ -13,6 +13,8 @@ from flask import Flask, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from .store import StoreError
+
 log = logging.getLogger(__name__)
 
 
@@ -79,6 +81,9 @@ def as_ack(error: Exception) -> dict[str, Any]:
     """The failed acknowledgement of a Socket.IO event."""
     if isinstance(error, ValidationError):
         error = from_validation(error)
+    if isinstance(error, StoreError):
+        log.error("store unavailable: %s", error)
+        error = Unavailable()
     if not isinstance(error, ChatError):
         log.exception("unexpected error in a Socket.IO handler", exc_info=error)
         error = ChatError("Something went wrong on the server.")
@@ -103,6 +108,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation_error(error: ValidationError) -> Any:
         return _chat_error(from_validation(error))
+
+    @app.errorhandler(StoreError)
+    def _store_down(error: StoreError) -> Any:
+        log.error("store unavailable: %s", error)
+        return _chat_error(Unavailable())
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

@@ -34,11 +34,9 @@ def refresh() -> Any:
 def logout() -> Any:
     """Revoke this access token and, if given, the refresh token beside it."""
     data = load_body(LogoutIn())
-    refresh_claims = (
-        tokens.refresh_claims(data["refresh_token"], me().id) if data["refresh_token"] else None
-    )
-    tokens.revoke(get_jwt())
-    if refresh_claims:
-        tokens.revoke(refresh_claims)
+    revoked = [get_jwt()]
+    if data["refresh_token"]:
+        revoked.append(tokens.refresh_claims(data["refresh_token"], me().id))
+    tokens.revoke(me().id, *revoked)
     return "", 204
 

@@ -27,8 +27,11 @@ def issue(user: User) -> dict[str, Any]:
     }
 
 
-def revoke(claims: dict[str, Any]) -> None:
-    services().accounts.revoke(claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
+def revoke(user_id: str, *claims: dict[str, Any]) -> None:
+    """Revoke the tokens these claims describe, each until it would have expired."""
+    services().accounts.logout(
+        user_id, [(c["jti"], datetime.fromtimestamp(c["exp"], UTC)) for c in claims]
+    )
 
 
 def refresh_claims(token: str, user_id: str) -> dict[str, Any]:

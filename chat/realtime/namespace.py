@@ -5,28 +5,27 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import request
 from flask_jwt_extended import decode_token
-from flask_socketio import Namespace, disconnect, emit, join_room, leave_room
+from flask_socketio import (
+    ConnectionRefusedError,
+    Namespace,
+    disconnect,
+    emit,
+    join_room,
+    leave_room,
+)
 from marshmallow import Schema
 
 from ..errors import ChatError, Unauthorized, as_ack
 from ..http import services
 from ..schemas.inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
 from ..schemas.outputs import message_out, page_out, room_out, users_out
+from ..services.presence import Session
 from ..store import User
-from . import NAMESPACE, room_channel, user_channel
-
-
-@dataclass
-class Session:
-    """Who a socket is, fixed at connect: Flask's request hooks never run for events."""
-
-    user_id: str
-    jti: str
+from . import room_channel, user_channel
 
 
 def _token(auth: Any) -> str | None:
@@ -66,20 +65,16 @@ def event(schema: type[Schema] | None = None) -> Callable:
 
 
 class ChatNamespace(Namespace):
-    def __init__(self, namespace: str = NAMESPACE):
-        super().__init__(namespace)
-        self.sessions: dict[str, Session] = {}
-
     # -- connection ------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
         """Refuse a bad, expired, revoked or non-access token with `unauthorized`."""
-        user = self._authenticate(_token(auth))
-        if user is None:
+        session = self._authenticate(_token(auth))
+        if session is None:
             raise ConnectionRefusedError("unauthorized")
-        join_room(user_channel(user.id))
-        services().presence.connect(user.id, request.sid)
+        join_room(user_channel(session.user_id))
+        services().presence.connect(request.sid, session)
 
-    def _authenticate(self, token: str | None) -> User | None:
+    def _authenticate(self, token: str | None) -> Session | None:
         if not token:
             return None
         try:
@@ -89,18 +84,14 @@ class ChatNamespace(Namespace):
         if claims.get("type") != "access" or services().accounts.is_revoked(claims["jti"]):
             return None
         user = services().accounts.active_user(claims["sub"])
-        if user is not None:
-            self.sessions[request.sid] = Session(user.id, claims["jti"])
-        return user
+        return Session(user.id, claims["jti"]) if user else None
 
     def on_disconnect(self, reason: Any = None) -> None:
-        session = self.sessions.pop(request.sid, None)
-        if session:
-            services().presence.disconnect(session.user_id, request.sid)
+        services().presence.disconnect(request.sid)
 
     def current_user(self) -> User:
         """The socket's user, re-checked: a token revoked since connect ends the socket."""
-        session = self.sessions.get(request.sid)
+        session = services().presence.session(request.sid)
         user = None
         if session and not services().accounts.is_revoked(session.jti):
             user = services().accounts.active_user(session.user_id)

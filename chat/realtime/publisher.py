@@ -39,3 +39,8 @@ class SocketPublisher:
         for sid in self.presence.sockets_of(user.id):
             self.socketio.server.leave_room(sid, room_channel(room.id), namespace=NAMESPACE)
             self.presence.unwatch(room.id, sid)
+
+    def tokens_revoked(self, user_id: str, jtis: list[str]) -> None:
+        """Close the sockets that signed in with a token that was just revoked."""
+        for sid in self.presence.sockets_with_tokens(jtis):
+            self.socketio.server.disconnect(sid, namespace=NAMESPACE)

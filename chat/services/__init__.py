@@ -34,7 +34,7 @@ def build_services(
     return Services(
         store=store,
         presence=presence,
-        accounts=AccountService(store, presence, hasher),
+        accounts=AccountService(store, publisher, presence, hasher),
         rooms=rooms,
         messages=MessageService(store, rooms, publisher),
     )

@@ -6,13 +6,15 @@ from datetime import datetime
 
 from ..errors import Conflict, NotFound, Unauthorized
 from ..store import DuplicateError, Store, User
+from .events import Publisher
 from .passwords import Hasher
 from .presence import Presence
 
 
 class AccountService:
-    def __init__(self, store: Store, presence: Presence, hasher: Hasher):
+    def __init__(self, store: Store, publisher: Publisher, presence: Presence, hasher: Hasher):
         self.store = store
+        self.publisher = publisher
         self.presence = presence
         self.hasher = hasher
 
@@ -57,9 +59,12 @@ class AccountService:
             raise NotFound("No such user.")
         return user
 
-    def revoke(self, jti: str, expires_at: datetime) -> None:
-        """Revoked in the shared store, so every process refuses the token at once."""
-        self.store.revoke_token(jti, expires_at)
+    def logout(self, user_id: str, tokens: list[tuple[str, datetime]]) -> None:
+        """Revoke (jti, expiry) pairs in the shared store, so every process refuses them
+        at once, and close this process's sockets that signed in with them."""
+        for jti, expires_at in tokens:
+            self.store.revoke_token(jti, expires_at)
+        self.publisher.tokens_revoked(user_id, [jti for jti, _ in tokens])
 
     def is_revoked(self, jti: str) -> bool:
         return self.store.is_token_revoked(jti)

@@ -17,6 +17,8 @@ class Publisher(Protocol):
 
     def member_left(self, room: Room, user: User) -> None: ...
 
+    def tokens_revoked(self, user_id: str, jtis: list[str]) -> None: ...
+
 
 class RecordingPublisher:
     """Keeps what was announced: for CLI use and for service tests that assert on it."""
@@ -35,3 +37,6 @@ class RecordingPublisher:
 
     def member_left(self, room: Room, user: User) -> None:
         self.events.append(("user_left", (room, user)))
+
+    def tokens_revoked(self, user_id: str, jtis: list[str]) -> None:
+        self.events.append(("tokens_revoked", (user_id, jtis)))

@@ -1,4 +1,4 @@
-"""Who is connected and who watches which room, in this process.
+"""Who is connected, with which token, and who watches which room, in this process.
 
 Kept in memory: it describes live sockets, which die with the process anyway. With
 several processes each knows only its own sockets (see README, Limits).
@@ -8,32 +8,48 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who a socket is, fixed at connect: Flask's request hooks never run for events."""
+
+    user_id: str
+    jti: str
 
 
 class Presence:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}  # sid -> session
         self._sockets: dict[str, set[str]] = defaultdict(set)  # user -> sids
         self._watching: dict[str, dict[str, str]] = defaultdict(dict)  # room -> sid -> user
 
-    def connect(self, user_id: str, sid: str) -> bool:
+    def connect(self, sid: str, session: Session) -> bool:
         """Record a socket; True when it is the user's first, i.e. they came online."""
         with self._lock:
-            first = not self._sockets[user_id]
-            self._sockets[user_id].add(sid)
+            self._sessions[sid] = session
+            first = not self._sockets[session.user_id]
+            self._sockets[session.user_id].add(sid)
             return first
 
-    def disconnect(self, user_id: str, sid: str) -> bool:
-        """Forget a socket and what it watched; True when the user has no socket left."""
+    def disconnect(self, sid: str) -> Session | None:
+        """Forget a socket and what it watched; the session it had, if any."""
         with self._lock:
+            session = self._sessions.pop(sid, None)
             for watchers in self._watching.values():
                 watchers.pop(sid, None)
-            sockets = self._sockets.get(user_id, set())
-            sockets.discard(sid)
-            if sockets:
-                return False
-            self._sockets.pop(user_id, None)
-            return True
+            if session:
+                sockets = self._sockets.get(session.user_id, set())
+                sockets.discard(sid)
+                if not sockets:
+                    self._sockets.pop(session.user_id, None)
+            return session
+
+    def session(self, sid: str) -> Session | None:
+        return self._sessions.get(sid)
 
     def watch(self, room_id: str, user_id: str, sid: str) -> None:
         with self._lock:
@@ -49,6 +65,11 @@ class Presence:
     def sockets_of(self, user_id: str) -> set[str]:
         with self._lock:
             return set(self._sockets.get(user_id, ()))
+
+    def sockets_with_tokens(self, jtis: Iterable[str]) -> set[str]:
+        wanted = set(jtis)
+        with self._lock:
+            return {sid for sid, session in self._sessions.items() if session.jti in wanted}
 
     def watchers(self, room_id: str) -> set[str]:
         """User ids with at least one socket watching the room."""

@@ -164,7 +164,9 @@ def _pooled(method: Callable[..., Any]) -> Callable[..., Any]:
             with self._lock:
                 try:
                     return method(self, *args, **kwargs)
-                except sqlite3.OperationalError as error:
+                except (sqlite3.OperationalError, sqlite3.ProgrammingError) as error:
+                    # Locked too long, disk full, file gone, connection closed: the
+                    # store is unavailable, which callers report as 503.
                     raise StoreError(str(error)) from error
 
         return offload(locked)
