@@ -5,9 +5,12 @@ happens here, first, and nowhere else. ASYNC_MODE picks eventlet (default) or ge
 """
 
 import os
+import warnings
 
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
 if ASYNC_MODE == "eventlet":
+    # Eventlet announces its maintenance mode on every start; the README says it once.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()
