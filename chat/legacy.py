@@ -42,9 +42,7 @@ def register() -> Any:
 
 @bp.post("/login")
 def login() -> Any:
-    data = load_body(LegacyLoginIn())
-    user = services().accounts.authenticate(data["username"] or data["email"], data["password"])
-    return tokens.issue(user)
+    return tokens.sign_in(load_body(LegacyLoginIn()))
 
 
 @bp.post("/create_room")

@@ -173,3 +173,12 @@ class Api:
 @pytest.fixture
 def api(client: FlaskClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def chat(auth, api, room):
+    """The 'general' room with its owner and a plain member, bob: (owner, bob, room id)."""
+    owner, general = room
+    bob = auth.user("bob")
+    api.join(bob, general["id"])
+    return owner, bob, general["id"]

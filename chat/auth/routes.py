@@ -18,9 +18,7 @@ def register() -> Any:
 
 @bp.post("/login")
 def login() -> Any:
-    data = load_body(LoginIn())
-    user = services().accounts.authenticate(data["username"] or data["email"], data["password"])
-    return tokens.issue(user)
+    return tokens.sign_in(load_body(LoginIn()))
 
 
 @bp.route("/refresh", methods=["GET", "POST"])

@@ -27,6 +27,12 @@ def issue(user: User) -> dict[str, Any]:
     }
 
 
+def sign_in(credentials: dict[str, Any]) -> dict[str, Any]:
+    """Check a login body (`username` or `email`, `password`) and issue tokens."""
+    login = credentials["username"] or credentials["email"]
+    return issue(services().accounts.authenticate(login, credentials["password"]))
+
+
 def revoke(user_id: str, *claims: dict[str, Any]) -> None:
     """Revoke the tokens these claims describe, each until it would have expired."""
     services().accounts.logout(

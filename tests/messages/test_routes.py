@@ -13,14 +13,6 @@ MESSAGE_FIELDS = {
 }
 
 
-@pytest.fixture
-def chat(auth, api, room):
-    """The 'general' room with its owner and a plain member, bob."""
-    owner, general = room
-    bob = auth.user("bob")
-    api.join(bob, general["id"])
-    return owner, bob, general["id"]
-
 
 def url(room_id, message_id=None):
     base = f"/api/rooms/{room_id}/messages"

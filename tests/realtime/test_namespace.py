@@ -25,14 +25,6 @@ def events(sock, name=None):
     return [payload for n, payload in got if n == name] if name else got
 
 
-@pytest.fixture
-def chat(auth, api, room):
-    """'general' with its owner and bob, a member."""
-    owner, general = room
-    bob = auth.user("bob")
-    api.join(bob, general["id"])
-    return owner, bob, general["id"]
-
 
 @pytest.fixture
 def watching(chat, sio):
