@@ -14,6 +14,8 @@ from .concurrency import hub
 from .errors import register_error_handlers
 from .extensions import cors, jwt, socketio
 from .realtime import NAMESPACE
+from .realtime.control import control_for
+from .realtime.publisher import SocketPublisher
 from .services import build_services
 from .store import open_store
 
@@ -36,15 +38,16 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
     store = open_store(app.config["DATABASE_URL"], app.instance_path)
     store.init_schema()
-    from .realtime.publisher import SocketPublisher
-
-    app.extensions["chat"] = build_services(
+    control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
+    services = app.extensions["chat"] = build_services(
         store,
-        lambda presence: SocketPublisher(socketio, presence),
+        lambda presence: SocketPublisher(socketio, presence, control),
         app.config["PASSWORD_HASH_METHOD"],
     )
     _init_extensions(app)
     _register_blueprints(app)
+    if control and hub() != "threading":
+        socketio.start_background_task(control.listen, services.publisher.obey)
     return app
 
 

@@ -12,7 +12,6 @@ from flask_jwt_extended import decode_token
 from flask_socketio import (
     ConnectionRefusedError,
     Namespace,
-    disconnect,
     emit,
     join_room,
     leave_room,
@@ -20,12 +19,13 @@ from flask_socketio import (
 from marshmallow import Schema
 
 from ..errors import ChatError, Unauthorized, as_ack
+from ..extensions import socketio
 from ..http import services
 from ..schemas.inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
 from ..schemas.outputs import message_out, page_out, room_out, users_out
 from ..services.presence import Session
 from ..store import User
-from . import room_channel, user_channel
+from . import NAMESPACE, room_channel, user_channel
 
 
 def _token(auth: Any) -> str | None:
@@ -37,7 +37,25 @@ def _token(auth: Any) -> str | None:
     return token.removeprefix("Bearer ").strip() or None
 
 
-def event(schema: type[Schema] | None = None) -> Callable:
+class SessionEnded(Unauthorized):
+    """The socket's token was revoked or its account is gone since it connected."""
+
+    def __init__(self) -> None:
+        super().__init__("unauthorized")
+
+
+def _close_after_reply(sid: str) -> None:
+    """Close a socket once its pending reply is out: a task that runs after this handler
+    returns, so the ack and `error` event leave before the disconnect."""
+
+    def close() -> None:
+        socketio.sleep(0)
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+    socketio.start_background_task(close)
+
+
+def event(schema: type[Schema]) -> Callable:
     """Wrap a handler: re-check the session, validate the payload, turn errors into acks.
 
     A failure is acknowledged `{ok: false, error}` and also sent as an `error` event,
@@ -49,14 +67,14 @@ def event(schema: type[Schema] | None = None) -> Callable:
         def run(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
             try:
                 user = self.current_user()
-                if schema is None:
-                    return {"ok": True, **handler(self, user)}
                 if not isinstance(data, dict):
                     raise ChatError("The payload must be an object.")
                 return {"ok": True, **handler(self, user, **schema().load(data))}
             except Exception as error:  # every failure becomes an ack, none kills the socket
                 ack = as_ack(error)
                 emit("error", {"event": handler.__name__.removeprefix("on_"), **ack["error"]})
+                if isinstance(error, SessionEnded):
+                    _close_after_reply(request.sid)
                 return ack
 
         return run
@@ -96,8 +114,7 @@ class ChatNamespace(Namespace):
         if session and not services().accounts.is_revoked(session.jti):
             user = services().accounts.active_user(session.user_id)
         if user is None:
-            disconnect()
-            raise Unauthorized("unauthorized")
+            raise SessionEnded()
         return user
 
     # -- events ----------------------------------------------------------

@@ -11,12 +11,16 @@ from ..schemas.outputs import message_out, user_out
 from ..services.presence import Presence
 from ..store import Message, Room, User
 from . import NAMESPACE, room_channel
+from .control import ControlChannel
 
 
 class SocketPublisher:
-    def __init__(self, socketio: SocketIO, presence: Presence):
+    def __init__(
+        self, socketio: SocketIO, presence: Presence, control: ControlChannel | None = None
+    ):
         self.socketio = socketio
         self.presence = presence
+        self.control = control
 
     def _emit(self, event: str, data: Any, to: str) -> None:
         self.socketio.emit(event, data, to=to, namespace=NAMESPACE)
@@ -41,6 +45,17 @@ class SocketPublisher:
             self.presence.unwatch(room.id, sid)
 
     def tokens_revoked(self, user_id: str, jtis: list[str]) -> None:
-        """Close the sockets that signed in with a token that was just revoked."""
+        """Close the sockets that signed in with a token that was just revoked: here at
+        once, and on the other processes through the control channel."""
+        self.close_sessions(jtis)
+        if self.control:
+            self.control.publish({"close_tokens": jtis})
+
+    def close_sessions(self, jtis: list[str]) -> None:
         for sid in self.presence.sockets_with_tokens(jtis):
-            self.socketio.server.disconnect(sid, namespace=NAMESPACE)
+            self.socketio.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+
+    def obey(self, order: dict[str, Any]) -> None:
+        """Carry out an order from another process's control channel."""
+        if isinstance(order.get("close_tokens"), list):
+            self.close_sessions([str(jti) for jti in order["close_tokens"]])

@@ -18,6 +18,7 @@ from .rooms import RoomService
 class Services:
     store: Store
     presence: Presence
+    publisher: Publisher
     accounts: AccountService
     rooms: RoomService
     messages: MessageService
@@ -34,6 +35,7 @@ def build_services(
     return Services(
         store=store,
         presence=presence,
+        publisher=publisher,
         accounts=AccountService(store, publisher, presence, hasher),
         rooms=rooms,
         messages=MessageService(store, rooms, publisher),

@@ -1,0 +1,86 @@
+"""Two server processes, one SQLite file, one Redis message queue: a message posted to
+one process reaches sockets connected to the other (SPEC 1, SOCKETIO_MESSAGE_QUEUE).
+
+Flask-SocketIO's Redis channel is not configurable in config.py, so these servers use
+the default channel on db 0; room ids are random, so parallel runs do not cross.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import MODES, WAIT, Api, ServerProcess, require_redis
+
+
+def two_processes(mode: str, server_factory, tmp_path) -> tuple[ServerProcess, ServerProcess]:
+    """Processes A and B on one SQLite file and one Redis queue."""
+    queue = require_redis()
+    shared = tmp_path / "shared.db"
+    one = server_factory(mode, db_path=shared, name=f"A-{mode}", SOCKETIO_MESSAGE_QUEUE=queue)
+    two = server_factory(mode, db_path=shared, name=f"B-{mode}", SOCKETIO_MESSAGE_QUEUE=queue)
+    return one, two
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_message_reaches_socket_on_another_process(mode, server_factory, sockets,
+                                                   tmp_path) -> None:
+    one, two = two_processes(mode, server_factory, tmp_path)
+    api_a, api_b = Api(one.url), Api(two.url)
+
+    alice = api_b.user("alice")
+    bob = api_a.user("bob")  # one store: an account made on A signs in on B
+    room_id = api_b.create_room(alice, "everywhere")["id"]
+
+    alice_on_b = sockets(two, alice.token)
+    alice_on_b.ok("join", {"room_id": room_id})
+    bob_on_a = sockets(one, bob.token)
+    bob_on_a.ok("join", {"room_id": room_id})  # bob becomes a member on A
+    # Joining on A is announced to the watcher on B.
+    alice_on_b.wait_for(
+        lambda s: any(e["user"]["id"] == bob.id for e in s.received("user_joined", room_id)),
+        what="user_joined from the other process")
+
+    # Posted over REST to B, received live on A, as the REST body said.
+    posted = api_b.post_message(alice, room_id, "from B over REST")
+    assert bob_on_a.wait_messages(room_id, 1) == [posted]
+
+    # Sent over a socket on A, received on B (and by the sender's own socket once).
+    sent = bob_on_a.ok("message", {"room_id": room_id, "content": "from A over a socket"})
+    got_b = alice_on_b.wait_messages(room_id, 2)
+    assert got_b == [posted, sent["message"]]
+    assert bob_on_a.wait_messages(room_id, 2) == [posted, sent["message"]]
+
+    # A logout on B holds on A at once (the revocation is in the shared store).
+    response = api_b.request("POST", "/api/auth/logout", bob)
+    assert response.status_code == 204
+    assert api_a.request("GET", "/api/users/me", bob).status_code == 401
+    sockets(one, bob.token, connect=False).refused()
+    assert api_a.history(alice, room_id).json()["messages"] == [posted, sent["message"]]
+
+
+def _watching_on_a_then_logout_on_b(mode, server_factory, sockets, tmp_path):
+    """alice watches a room from a socket on A, then logs that token out on B."""
+    one, two = two_processes(mode, server_factory, tmp_path)
+    api_a, api_b = Api(one.url), Api(two.url)
+    alice = api_a.user("alice")
+    room_id = api_a.create_room(alice, "revoked")["id"]
+    on_a = sockets(one, alice.token)
+    on_a.ok("join", {"room_id": room_id})
+    response = api_b.request("POST", "/api/auth/logout", alice)
+    assert response.status_code == 204
+    assert api_a.request("GET", "/api/users/me", alice).status_code == 401
+    return api_a, alice, room_id, on_a
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_logout_on_one_process_closes_sockets_on_another(mode, server_factory, sockets,
+                                                         tmp_path) -> None:
+    """B revokes; A closes its socket of that token (the control channel), and the
+    socket hears nothing more from the room."""
+    api_a, alice, room_id, on_a = _watching_on_a_then_logout_on_b(
+        mode, server_factory, sockets, tmp_path)
+    assert on_a.disconnected.wait(WAIT), "the socket on A outlived its token's logout on B"
+    bob = api_a.user("bob")
+    assert api_a.request("POST", f"/api/rooms/{room_id}/join", bob).status_code == 200
+    api_a.post_message(bob, room_id, "not for revoked tokens")
+    assert on_a.messages(room_id) == []
