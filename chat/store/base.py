@@ -144,8 +144,6 @@ class Store(ABC):
     @abstractmethod
     def get_message(self, room_id: str, message_id: str) -> Message | None: ...
 
-    @abstractmethod
-    def get_messages_by_seq(self, room_id: str, seqs: list[int]) -> dict[int, Message]: ...
 
     @abstractmethod
     def last_messages(self, rooms: list[Room]) -> dict[str, Message]:

@@ -474,13 +474,6 @@ class MongoStore(Store):
         doc = self._messages.find_one({"_id": _text(message_id), "room_id": _text(room_id)})
         return _message(doc) if doc else None
 
-    @_guarded
-    def get_messages_by_seq(self, room_id: str, seqs: list[int]) -> dict[int, Message]:
-        wanted = list(dict.fromkeys(_int(seq) for seq in seqs))
-        if not wanted:
-            return {}
-        cursor = self._messages.find({"room_id": _text(room_id), "seq": {"$in": wanted}})
-        return {doc["seq"]: _message(doc) for doc in cursor}
 
     @_guarded
     def last_messages(self, rooms: list[Room]) -> dict[str, Message]:

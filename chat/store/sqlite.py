@@ -437,15 +437,6 @@ class SQLiteStore(Store):
         )
         return _message(row) if row else None
 
-    @_pooled
-    def get_messages_by_seq(self, room_id: str, seqs: list[int]) -> dict[int, Message]:
-        if not seqs:
-            return {}
-        marks = ",".join("?" * len(seqs))
-        rows = self._all(
-            f"SELECT * FROM messages WHERE room_id = ? AND seq IN ({marks})", room_id, *seqs
-        )
-        return {row["seq"]: _message(row) for row in rows}
 
     @_pooled
     def last_messages(self, rooms: list[Room]) -> dict[str, Message]:
