@@ -144,7 +144,6 @@ class Store(ABC):
     @abstractmethod
     def get_message(self, room_id: str, message_id: str) -> Message | None: ...
 
-
     @abstractmethod
     def last_messages(self, rooms: list[Room]) -> dict[str, Message]:
         """Each room's newest message, keyed by room id (rooms with none are absent)."""

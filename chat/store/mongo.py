@@ -474,7 +474,6 @@ class MongoStore(Store):
         doc = self._messages.find_one({"_id": _text(message_id), "room_id": _text(room_id)})
         return _message(doc) if doc else None
 
-
     @_guarded
     def last_messages(self, rooms: list[Room]) -> dict[str, Message]:
         # The room's counter says which seq is newest: one exact index hit per room,

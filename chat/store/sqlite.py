@@ -437,7 +437,6 @@ class SQLiteStore(Store):
         )
         return _message(row) if row else None
 
-
     @_pooled
     def last_messages(self, rooms: list[Room]) -> dict[str, Message]:
         found: dict[str, Message] = {}
