@@ -1,0 +1,68 @@
+"""Every query the SQLite store sends for history is served by an index.
+
+The statements are captured as SQLite runs them (values bound in) and put through
+EXPLAIN QUERY PLAN: a full scan of messages or memberships would show as `SCAN`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.store.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def busy(tmp_path):
+    store = SQLiteStore(str(tmp_path / "plans.db"))
+    store.init_schema()
+    alice = store.create_user("alice", "hash")
+    rooms = [
+        store.create_room(name=f"room{n}", kind="group", visibility="public", owner_id=alice.id)
+        for n in range(3)
+    ]
+    for room in rooms:
+        for _ in range(5):
+            store.add_message(room_id=room.id, author_id=alice.id, content="m", client_id=None)
+    yield store, alice, rooms
+    store.close()
+
+
+def plans_of(store: SQLiteStore, call) -> list[tuple[str, str]]:
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    try:
+        call()
+    finally:
+        store._conn.set_trace_callback(None)
+    plans = []
+    for sql in seen:
+        if sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+            rows = store._conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+            plans += [(sql, row[3]) for row in rows]
+    return plans
+
+
+CALLS = {
+    "newest page": lambda s, u, r: s.list_messages(r[0].id),
+    "page before": lambda s, u, r: s.list_messages(r[0].id, before=4, limit=2),
+    "page after": lambda s, u, r: s.list_messages(r[0].id, after=1, limit=2),
+    "page between": lambda s, u, r: s.list_messages(r[0].id, after=1, before=4),
+    "post": lambda s, u, r: s.add_message(room_id=r[0].id, author_id=u.id, content="x"),
+    "post with client_id": lambda s, u, r: s.add_message(
+        room_id=r[0].id, author_id=u.id, content="x", client_id="c1"
+    ),
+    "last messages": lambda s, u, r: s.last_messages([s.get_room(room.id) for room in r]),
+    "one message": lambda s, u, r: s.get_message(r[0].id, "nope"),
+    "members": lambda s, u, r: s.list_members(r[0].id),
+    "my memberships": lambda s, u, r: s.get_memberships(u.id, [room.id for room in r]),
+    "mark read": lambda s, u, r: s.mark_read(r[0].id, u.id, 3),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_history_queries_use_an_index(busy, name):
+    store, alice, rooms = busy
+    plans = plans_of(store, lambda: CALLS[name](store, alice, rooms))
+    assert plans, "the call ran no query"
+    scans = [(sql, plan) for sql, plan in plans if plan.startswith("SCAN")]
+    assert scans == []
