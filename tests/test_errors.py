@@ -8,8 +8,6 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from tests.conftest import Auth, make_app
-
 
 def assert_json_error(response, status, code=None):
     assert response.status_code == status
@@ -146,14 +144,13 @@ def test_health_is_503_when_the_store_does_not_answer(app, client, monkeypatch):
     assert response.json == {"status": "degraded", "database": "down"}
 
 
-def test_a_closed_store_is_503_not_500(tmp_path):
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_a_closed_store_is_503_not_500(app, client, auth):
     """A store that cannot answer is unavailable (503), for /health and any route.
 
     SQLite only: closing a mongomock client changes nothing; the Mongo store's own
     mapping of driver failures to StoreError is in the store contract suite."""
-    app = make_app(tmp_path, "sqlite")
-    client = app.test_client()
-    alice = Auth(client).user("alice")
+    alice = auth.user("alice")
     app.extensions["chat"].store.close()
     health = client.get("/health")
     assert health.status_code == 503
