@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import WAIT, Api, ChatSocket
+from .harness import WAIT, Api, ChatSocket
 
 
 def seqs(messages: list[dict[str, Any]]) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import MODES, Api, wait_until
+from .harness import MODES, Api, wait_until
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import MODES, WAIT, Api, ServerProcess, require_redis
+from .harness import MODES, WAIT, Api, ServerProcess, require_redis
 
 
 def two_processes(mode: str, server_factory, tmp_path) -> tuple[ServerProcess, ServerProcess]:
