@@ -38,6 +38,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
     store = open_store(app.config["DATABASE_URL"], app.instance_path)
     store.init_schema()
+    if hub() == "eventlet" and type(store).__name__ == "MongoStore":
+        app.logger.warning("PyMongo does not support eventlet: set ASYNC_MODE=gevent")
     control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
     services = app.extensions["chat"] = build_services(
         store,

@@ -42,6 +42,23 @@ def serve(app: Flask) -> None:
     elif mode == "gevent":
         from gevent.pywsgi import WSGIServer
 
-        WSGIServer(sock, app, log=None).serve_forever()
+        WSGIServer(sock, app, log=None, handler_class=_gevent_handler()).serve_forever()
     else:
         raise RuntimeError("serve() needs a monkey-patched process: run wsgi.py")
+
+
+def _gevent_handler() -> type:
+    """gevent's handler, but closing the connection once a WebSocket ends.
+
+    Otherwise pywsgi reads on after the WebSocket as if for a keep-alive request, finds
+    the client's close frame, and logs it as an invalid HTTP request with a traceback.
+    """
+    from gevent.pywsgi import WSGIHandler
+
+    class Handler(WSGIHandler):
+        def handle_one_response(self) -> None:
+            super().handle_one_response()
+            if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                self.close_connection = True
+
+    return Handler
