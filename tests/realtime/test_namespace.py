@@ -548,3 +548,63 @@ def test_a_member_of_a_private_room_may_watch_it(sio, auth, api):
     assert ack["room"]["visibility"] == "private"
     assert ack["messages"] == [posted]
     assert ack["last_read_seq"] == 1
+
+
+# -- online, and who may ask ------------------------------------------------
+
+
+def test_online_lists_the_members_watching_the_room(sio, auth, watching):
+    owner, owner_sock, bob, bob_sock, room_id = watching
+    ack = call(owner_sock, "online", {"room_id": room_id})
+    assert ack["ok"] is True
+    assert sorted(u["id"] for u in ack["users"]) == sorted([owner.id, bob.id])
+    assert all(u["online"] is True for u in ack["users"])
+    call(bob_sock, "leave", {"room_id": room_id})
+    ack = call(owner_sock, "online", {"room_id": room_id})
+    assert [u["id"] for u in ack["users"]] == [owner.id]
+
+
+def test_leaving_over_rest_stops_the_sockets_watching(client, watching, api):
+    owner, owner_sock, bob, bob_sock, room_id = watching
+    assert client.post(f"/api/rooms/{room_id}/leave", headers=bob.headers).status_code == 204
+    api.post(owner, room_id, "after bob left")
+    assert events(bob_sock, "new_message") == []
+    assert [m["content"] for m in events(owner_sock, "new_message")] == ["after bob left"]
+    ack = call(owner_sock, "online", {"room_id": room_id})
+    assert [u["id"] for u in ack["users"]] == [owner.id]
+
+
+ROOM_EVENTS = {
+    "join": lambda room_id, message_id: {"room_id": room_id},
+    "message": lambda room_id, message_id: {"room_id": room_id, "content": "hi"},
+    "delete_message": lambda room_id, message_id: {"room_id": room_id, "message_id": message_id},
+    "fetch": lambda room_id, message_id: {"room_id": room_id},
+    "online": lambda room_id, message_id: {"room_id": room_id},
+}
+
+
+@pytest.mark.parametrize("event", ROOM_EVENTS)
+def test_a_stranger_is_refused_every_event_on_a_private_room(sio, auth, api, event):
+    """Refused as if the room did not exist, and nothing about it changes."""
+    alice = auth.user("alice")
+    room_id = api.create_room(alice, "secret", visibility="private")["id"]
+    posted = api.post(alice, room_id, "private words")
+    eve = sio(auth.user("eve").token)
+    ack = call(eve, event, ROOM_EVENTS[event](room_id, posted["id"]))
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "not_found"
+    assert "private words" not in str(ack)
+    assert api.history(alice, room_id)["messages"] == [posted]
+    assert [m["id"] for m in api.members(alice, room_id)] == [alice.id]
+
+
+@pytest.mark.parametrize("event", [e for e in ROOM_EVENTS if e != "join"])
+def test_an_outsider_of_a_public_room_is_told_to_join(sio, auth, api, event):
+    alice = auth.user("alice")
+    room_id = api.create_room(alice, "open")["id"]
+    posted = api.post(alice, room_id, "public words")
+    eve = sio(auth.user("eve").token)
+    ack = call(eve, event, ROOM_EVENTS[event](room_id, posted["id"]))
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "forbidden"
+    assert api.history(alice, room_id)["messages"] == [posted]
