@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..concurrency import StripedLock
 from ..errors import Forbidden, Invalid, NotFound
-from ..store import Message, Page, Store, User
+from ..store import Membership, Message, Page, Store, User
 from .events import Publisher
 from .rooms import MANAGERS, RoomService
 
@@ -60,28 +60,28 @@ class MessageService:
         return page
 
     def get(self, user: User, room_id: str, message_id: str) -> Message:
-        room, _ = self.rooms.require_member(user, room_id)
-        message = self.store.get_message(room.id, message_id)
-        if message is None:
-            raise NotFound("No such message.")
-        self._attach_authors([message])
-        return message
+        return self._find(user, room_id, message_id)[0]
 
     def delete(self, user: User, room_id: str, message_id: str) -> Message:
         """The author or a room admin may delete; the seq stays, as a tombstone."""
+        message, membership = self._find(user, room_id, message_id)
+        if message.author_id != user.id and membership.role not in MANAGERS:
+            raise Forbidden("Only the author or a room admin may delete this message.")
+        if message.deleted:
+            return message
+        tombstone = self.store.tombstone_message(message.room_id, message.id)
+        self._attach_authors([tombstone])
+        self.publisher.message_deleted(tombstone)
+        return tombstone
+
+    def _find(self, user: User, room_id: str, message_id: str) -> tuple[Message, Membership]:
+        """A message of a room the user is in, with their membership; 404 if none."""
         room, membership = self.rooms.require_member(user, room_id)
         message = self.store.get_message(room.id, message_id)
         if message is None:
             raise NotFound("No such message.")
-        if message.author_id != user.id and membership.role not in MANAGERS:
-            raise Forbidden("Only the author or a room admin may delete this message.")
-        if message.deleted:
-            self._attach_authors([message])
-            return message
-        tombstone = self.store.tombstone_message(room.id, message.id)
-        self._attach_authors([tombstone])
-        self.publisher.message_deleted(tombstone)
-        return tombstone
+        self._attach_authors([message])
+        return message, membership
 
     def _attach_authors(self, messages: list[Message]) -> None:
         """One query for all of a page's authors, not one per message."""
