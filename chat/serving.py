@@ -3,7 +3,8 @@
 Unlike `socketio.run`, the listening socket has TCP_NODELAY (inherited by accepted
 sockets on Linux). Without it, a sender watching its own room gets the broadcast and
 then the ack as two small writes, and Nagle holds the ack until the client's delayed
-ACK: 40 ms per message (bench/messages.py measured 46 ms per ack before, 3 ms after).
+ACK: 40 ms per message. `WATCHERS=1 SENDERS=1 make bench`: 22 messages/s acked
+before, 258 after.
 Gunicorn (the Procfile) sets TCP_NODELAY itself.
 """
 
