@@ -101,11 +101,11 @@ class RoomService:
                 password and self.hasher.check(room.password_hash, password)
             ):
                 raise Forbidden("Wrong room password.")
-            # An ownerless room (its last owner left) is adopted by whoever comes next.
-            role = "member" if room.owner_id else "owner"
-            if self.store.add_member(room.id, user.id, role):
-                if role == "owner":
-                    self.store.set_owner(room.id, user.id)
+            if self.store.add_member(room.id, user.id):
+                # An ownerless room (its last owner left) is adopted by whoever comes
+                # next; the store's claim is atomic, so two at once make one owner.
+                if room.owner_id is None and self.store.claim_ownership(room.id, user.id):
+                    self.store.set_role(room.id, user.id, "owner")
                     room.owner_id = user.id
                 self.publisher.member_joined(room, user)
                 return self.describe(user, [room])[0], True

@@ -109,6 +109,13 @@ class Store(ABC):
         """Record the room's owner (None when nobody is left to inherit it)."""
 
     @abstractmethod
+    def claim_ownership(self, room_id: str, user_id: str) -> bool:
+        """Make `user_id` the owner only if the room has none; True when it did.
+
+        Atomic, so of two people joining an ownerless room at once only one adopts it.
+        """
+
+    @abstractmethod
     def get_membership(self, room_id: str, user_id: str) -> Membership | None: ...
 
     @abstractmethod

@@ -391,6 +391,13 @@ class MongoStore(Store):
         self._rooms.update_one({"_id": _text(room_id)}, {"$set": {"owner_id": owner}})
 
     @_guarded
+    def claim_ownership(self, room_id: str, user_id: str) -> bool:
+        result = self._rooms.update_one(
+            {"_id": _text(room_id), "owner_id": None}, {"$set": {"owner_id": _text(user_id)}}
+        )
+        return result.modified_count == 1
+
+    @_guarded
     def get_membership(self, room_id: str, user_id: str) -> Membership | None:
         doc = self._memberships.find_one({"room_id": _text(room_id), "user_id": _text(user_id)})
         return _membership(doc) if doc else None

@@ -360,6 +360,15 @@ class SQLiteStore(Store):
             conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (owner_id, room_id))
 
     @_pooled
+    def claim_ownership(self, room_id: str, user_id: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE rooms SET owner_id = ? WHERE id = ? AND owner_id IS NULL",
+                (user_id, room_id),
+            )
+        return cursor.rowcount == 1
+
+    @_pooled
     def get_membership(self, room_id: str, user_id: str) -> Membership | None:
         row = self._one(
             "SELECT * FROM memberships WHERE room_id = ? AND user_id = ?", room_id, user_id

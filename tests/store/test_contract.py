@@ -325,6 +325,36 @@ def test_set_owner(store, alice, bob, room):
     assert store.get_room("missing") is None
 
 
+
+def test_claim_ownership_only_of_an_ownerless_room(store, alice, bob, room):
+    assert store.claim_ownership(room.id, bob.id) is False
+    assert store.get_room(room.id).owner_id == alice.id
+    store.set_owner(room.id, None)
+    assert store.claim_ownership(room.id, bob.id) is True
+    assert store.claim_ownership(room.id, alice.id) is False
+    assert store.get_room(room.id).owner_id == bob.id
+    assert store.claim_ownership("missing", bob.id) is False
+
+
+@pytest.mark.parametrize("kind", THREAD_SAFE_STORES)
+def test_concurrent_claims_make_one_owner(make_store, kind):
+    store = make_store(kind)
+    founder = make_user(store, "founder")
+    room = make_group(store, founder, "orphan")
+    store.set_owner(room.id, None)
+    claimants = [make_user(store, f"claimant{n}") for n in range(8)]
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda u=u: results.append(store.claim_ownership(room.id, u.id)))
+        for u in claimants
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [False] * 7 + [True]
+    assert store.get_room(room.id).owner_id in {u.id for u in claimants}
+
 def test_get_memberships(store, alice, bob, room):
     mine = make_group(store, bob, "mine")
     theirs = make_group(store, alice, "theirs")
