@@ -17,6 +17,7 @@ from .realtime import NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
 from .services import build_services
+from .services.presence import Presence
 from .store import open_store
 
 __all__ = ["create_app", "socketio"]
@@ -41,15 +42,15 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     if hub() == "eventlet" and type(store).__name__ == "MongoStore":
         app.logger.warning("PyMongo does not support eventlet: set ASYNC_MODE=gevent")
     control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
-    services = app.extensions["chat"] = build_services(
-        store,
-        lambda presence: SocketPublisher(socketio, presence, control),
-        app.config["PASSWORD_HASH_METHOD"],
+    presence = Presence()
+    publisher = SocketPublisher(socketio, presence, control)
+    app.extensions["chat"] = build_services(
+        store, publisher, presence, app.config["PASSWORD_HASH_METHOD"]
     )
     _init_extensions(app)
     _register_blueprints(app)
     if control and hub() != "threading":
-        socketio.start_background_task(control.listen, services.publisher.obey)
+        socketio.start_background_task(control.listen, publisher.obey)
     return app
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store import Store
@@ -25,12 +24,10 @@ class Services:
 
 
 def build_services(
-    store: Store, make_publisher: Callable[[Presence], Publisher], hash_method: str
+    store: Store, publisher: Publisher, presence: Presence, hash_method: str
 ) -> Services:
-    """Wire the services; the publisher is made with the presence it needs to consult."""
+    """Wire the services around one store, publisher and presence registry."""
     hasher = Hasher(hash_method)
-    presence = Presence()
-    publisher = make_publisher(presence)
     rooms = RoomService(store, publisher, presence, hasher)
     return Services(
         store=store,
