@@ -77,7 +77,16 @@ def room(store: Store, alice: User) -> Room:
 
 # -- lifecycle -------------------------------------------------------------------
 def test_ping_answers(store):
-    store.ping()
+    assert store.ping() is None  # raising StoreError is how a store says it is down
+
+
+def test_a_closed_sqlite_store_is_down(make_store):
+    store = make_store("sqlite")
+    store.close()
+    with pytest.raises(StoreError):
+        store.ping()
+    with pytest.raises(StoreError):
+        store.get_user("anyone")
 
 
 def test_init_schema_twice_is_harmless(store, alice, room):
