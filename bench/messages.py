@@ -41,14 +41,20 @@ def free_port() -> int:
 def start_server(tmp: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
-        **os.environ, "ASYNC_MODE": MODE, "HOST": "127.0.0.1", "PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "APP_ENV": "development",
-        "SECRET_KEY": "bench-secret", "JWT_SECRET_KEY": "bench-jwt-secret-0123456789abcdef",
+        **os.environ,
+        "ASYNC_MODE": MODE,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        "APP_ENV": "development",
+        "SECRET_KEY": "bench-secret",
+        "JWT_SECRET_KEY": "bench-jwt-secret-0123456789abcdef",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     log = open(f"{tmp}/server.log", "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -69,8 +75,9 @@ def cpu_seconds(pid: int) -> float:
 
 def account(base: str, name: str) -> str:
     requests.post(base + "/api/auth/register", json={"username": name, "password": "password1"})
-    body = requests.post(base + "/api/auth/login",
-                         json={"username": name, "password": "password1"}).json()
+    body = requests.post(
+        base + "/api/auth/login", json={"username": name, "password": "password1"}
+    ).json()
     return body["access_token"]
 
 
@@ -86,8 +93,9 @@ def main() -> None:
 
 def run(base: str, pid: int) -> None:
     owner = account(base, "owner")
-    room = requests.post(base + "/api/rooms", json={"name": "bench"},
-                         headers={"Authorization": f"Bearer {owner}"}).json()["id"]
+    room = requests.post(
+        base + "/api/rooms", json={"name": "bench"}, headers={"Authorization": f"Bearer {owner}"}
+    ).json()["id"]
     total = SENDERS * MESSAGES
     sent_at: dict[str, float] = {}
     delays: list[float] = []
@@ -107,21 +115,32 @@ def run(base: str, pid: int) -> None:
     for n in range(WATCHERS):
         client = socketio.Client()
         client.on("new_message", on_message, namespace="/chat")
-        client.connect(base, namespaces=["/chat"], auth={"token": account(base, f"watcher{n}")},
-                       transports=["websocket"])
+        client.connect(
+            base,
+            namespaces=["/chat"],
+            auth={"token": account(base, f"watcher{n}")},
+            transports=["websocket"],
+        )
         assert client.call("join", {"room_id": room}, namespace="/chat")["ok"]
         watchers.append(client)
 
     def sender(n: int) -> None:
         client = socketio.Client()
-        client.connect(base, namespaces=["/chat"], auth={"token": account(base, f"sender{n}")},
-                       transports=["websocket"])
+        client.connect(
+            base,
+            namespaces=["/chat"],
+            auth={"token": account(base, f"sender{n}")},
+            transports=["websocket"],
+        )
         client.call("join", {"room_id": room}, namespace="/chat")
         for i in range(MESSAGES):
             client_id = f"{n}-{i}"
             sent_at[client_id] = time.perf_counter()
-            ack = client.call("message", {"room_id": room, "content": f"hello {i}",
-                                          "client_id": client_id}, namespace="/chat")
+            ack = client.call(
+                "message",
+                {"room_id": room, "content": f"hello {i}", "client_id": client_id},
+                namespace="/chat",
+            )
             assert ack["ok"], ack
         client.disconnect()
 
@@ -141,13 +160,17 @@ def run(base: str, pid: int) -> None:
     ms = sorted(d * 1000 for d in delays)
     print(f"server: {MODE}, SQLite; {WATCHERS} watchers, {SENDERS} senders x {MESSAGES} messages")
     print(f"posted {total} messages in {posting:.2f} s: {total / posting:.0f} messages/s acked")
-    print(f"server CPU: {cpu:.2f} s, {cpu / total * 1000:.2f} ms per message "
-          f"({cpu / max(len(delays), 1) * 1000:.3f} ms per delivery)")
+    print(
+        f"server CPU: {cpu:.2f} s, {cpu / total * 1000:.2f} ms per message "
+        f"({cpu / max(len(delays), 1) * 1000:.3f} ms per delivery)"
+    )
     print(f"deliveries {len(ms)} of {total * WATCHERS}{'' if complete else ' (TIMED OUT)'}")
     if ms:
         p95 = ms[int(len(ms) * 0.95) - 1]
-        print(f"post-to-delivery ms: median {statistics.median(ms):.1f}, p95 {p95:.1f}, "
-              f"max {ms[-1]:.1f}")
+        print(
+            f"post-to-delivery ms: median {statistics.median(ms):.1f}, p95 {p95:.1f}, "
+            f"max {ms[-1]:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -141,7 +141,8 @@ class Api:
 
     def post(self, who: Account, room_id: str, content: str, **extra: Any) -> dict[str, Any]:
         response = self.client.post(
-            f"/api/rooms/{room_id}/messages", json={"content": content, **extra},
+            f"/api/rooms/{room_id}/messages",
+            json={"content": content, **extra},
             headers=who.headers,
         )
         assert response.status_code == 201, response.json

@@ -52,8 +52,15 @@ ROUTES = {
 }
 
 MEMBER_ONLY = [
-    "room-leave", "room-members", "messages-list", "messages-post", "message-get",
-    "message-delete", "legacy-send_message", "legacy-delete_message", "legacy-get_messages",
+    "room-leave",
+    "room-members",
+    "messages-list",
+    "messages-post",
+    "message-get",
+    "message-delete",
+    "legacy-send_message",
+    "legacy-delete_message",
+    "legacy-get_messages",
 ]
 ABOUT_A_ROOM = ["room-get", "room-join", "legacy-join_room", *MEMBER_ONLY]
 
@@ -104,7 +111,8 @@ def world(auth, api) -> World:
 def fill(value: Any, room_id: str, message_id: str, user_id: str) -> Any:
     if isinstance(value, str):
         return (
-            value.replace("<room>", room_id).replace("<message>", message_id)
+            value.replace("<room>", room_id)
+            .replace("<message>", message_id)
             .replace("<user>", user_id)
         )
     if isinstance(value, dict):
@@ -142,9 +150,9 @@ def test_the_wrong_user_is_refused(client, api, world, case):
     assert response.status_code == status, response.json
     assert response.is_json
     assert response.json["message"]
-    assert response.json["code"] == {
-        401: "unauthorized", 403: "forbidden", 404: "not_found"
-    }[status]
+    assert (
+        response.json["code"] == {401: "unauthorized", 403: "forbidden", 404: "not_found"}[status]
+    )
     text = response.get_data(as_text=True)
     assert "public words" not in text and "private words" not in text
     if room_kind == "private" and status == 404:
@@ -164,8 +172,17 @@ def test_the_right_users_are_let_through(client, world, who):
     user = getattr(world, who)
     room_id = world.rooms["public"]
     message = world.messages["public"]
-    for name in ("room-get", "room-members", "messages-list", "message-get",
-                 "legacy-get_messages", "legacy-get_rooms", "rooms-list", "me", "user"):
+    for name in (
+        "room-get",
+        "room-members",
+        "messages-list",
+        "message-get",
+        "legacy-get_messages",
+        "legacy-get_rooms",
+        "rooms-list",
+        "me",
+        "user",
+    ):
         route = ROUTES[name]
         path = fill(route.path, room_id, message["id"], world.owner.id)
         response = client.open(path, method=route.method, headers=user.headers)

@@ -25,8 +25,13 @@ def test_404_is_json(client, path):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("DELETE", "/api/rooms"), ("PUT", "/health"), ("GET", "/api/auth/login"),
-     ("GET", "/send_message"), ("PATCH", "/api/auth/logout")],
+    [
+        ("DELETE", "/api/rooms"),
+        ("PUT", "/health"),
+        ("GET", "/api/auth/login"),
+        ("GET", "/send_message"),
+        ("PATCH", "/api/auth/logout"),
+    ],
 )
 def test_405_is_json(client, method, path):
     assert_json_error(client.open(path, method=method), 405, "method_not_allowed")

@@ -151,7 +151,8 @@ def test_delete_message_200(client, api, alice):
     room = legacy_room(client, alice)
     message = api.post(alice, room["id"], "oops")
     response = client.post(
-        "/delete_message", json={"roomID": room["id"], "messageID": message["id"]},
+        "/delete_message",
+        json={"roomID": room["id"], "messageID": message["id"]},
         headers=alice.headers,
     )
     assert response.status_code == 200
@@ -166,7 +167,8 @@ def test_delete_someone_elses_message_403(client, api, alice, bob):
     api.join(bob, room["id"])
     message = api.post(alice, room["id"], "mine")
     response = client.post(
-        "/delete_message", json={"roomID": room["id"], "messageID": message["id"]},
+        "/delete_message",
+        json={"roomID": room["id"], "messageID": message["id"]},
         headers=bob.headers,
     )
     assert response.status_code == 403
@@ -244,7 +246,8 @@ def test_userid_of_the_token_user_is_accepted(client, api, alice, bob):
     )
     assert joined.status_code == 200
     sent = client.post(
-        "/send_message", json={"roomID": room_id, "message": "hi", "userID": bob.id},
+        "/send_message",
+        json={"roomID": room_id, "message": "hi", "userID": bob.id},
         headers=bob.headers,
     )
     assert sent.status_code == 201
@@ -302,8 +305,14 @@ def test_userid_naming_someone_else_is_403_and_changes_nothing(
 
 @pytest.mark.parametrize(
     "method, route",
-    [("POST", "/create_room"), ("POST", "/join_room"), ("POST", "/send_message"),
-     ("POST", "/delete_message"), ("GET", "/get_messages/{room_id}"), ("GET", "/get_rooms")],
+    [
+        ("POST", "/create_room"),
+        ("POST", "/join_room"),
+        ("POST", "/send_message"),
+        ("POST", "/delete_message"),
+        ("GET", "/get_messages/{room_id}"),
+        ("GET", "/get_rooms"),
+    ],
 )
 def test_routes_other_than_register_and_login_need_a_token(
     client, api, alice, setting, method, route
@@ -316,9 +325,7 @@ def test_routes_other_than_register_and_login_need_a_token(
         "/delete_message": {"roomID": room_id, "messageID": message["id"]},
     }
     before = api.rooms(alice, "all")
-    response = client.open(
-        route.format(room_id=room_id), method=method, json=bodies.get(route)
-    )
+    response = client.open(route.format(room_id=room_id), method=method, json=bodies.get(route))
     assert response.status_code == 401
     assert response.is_json
     assert response.json["message"]
@@ -344,9 +351,7 @@ def test_unknown_fields_are_tolerated_everywhere(client, api, bob):
         "/register", json={"username": "erin", "password": "password123", **extra}
     )
     assert registered.status_code == 201
-    logged_in = client.post(
-        "/login", json={"username": "erin", "password": "password123", **extra}
-    )
+    logged_in = client.post("/login", json={"username": "erin", "password": "password123", **extra})
     assert logged_in.status_code == 200
     headers = {"Authorization": f"Bearer {logged_in.json['access_token']}"}
     room = client.post("/create_room", json={"roomname": "extras", **extra}, headers=headers)
@@ -359,7 +364,8 @@ def test_unknown_fields_are_tolerated_everywhere(client, api, bob):
     )
     assert sent.status_code == 201
     deleted = client.post(
-        "/delete_message", json={"roomID": room_id, "messageID": sent.json["id"], **extra},
+        "/delete_message",
+        json={"roomID": room_id, "messageID": sent.json["id"], **extra},
         headers=headers,
     )
     assert deleted.status_code == 200

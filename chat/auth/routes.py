@@ -37,4 +37,3 @@ def logout() -> Any:
         revoked.append(tokens.refresh_claims(data["refresh_token"], me().id))
     tokens.revoke(me().id, *revoked)
     return "", 204
-

@@ -33,8 +33,11 @@ class MessageService:
         with self._ordering(room.id):
             try:
                 message, created = self.store.add_message(
-                    room_id=room.id, author_id=user.id, content=content,
-                    reply_to=reply_to, client_id=client_id,
+                    room_id=room.id,
+                    author_id=user.id,
+                    content=content,
+                    reply_to=reply_to,
+                    client_id=client_id,
                 )
             except LookupError as gone:
                 raise NotFound("No such room.") from gone

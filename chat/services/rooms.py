@@ -83,8 +83,12 @@ class RoomService:
         password_hash = self.hasher.hash(password) if password else None
         try:
             room = self.store.create_room(
-                name=name, kind="group", visibility=visibility, owner_id=user.id,
-                description=description, password_hash=password_hash,
+                name=name,
+                kind="group",
+                visibility=visibility,
+                owner_id=user.id,
+                description=description,
+                password_hash=password_hash,
             )
         except DuplicateError as clash:
             raise Conflict(

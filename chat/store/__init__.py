@@ -8,7 +8,14 @@ from .base import DuplicateError, Store, StoreError
 from .models import Membership, Message, Page, Room, User
 
 __all__ = [
-    "DuplicateError", "Membership", "Message", "Page", "Room", "Store", "StoreError", "User",
+    "DuplicateError",
+    "Membership",
+    "Message",
+    "Page",
+    "Room",
+    "Store",
+    "StoreError",
+    "User",
     "open_store",
 ]
 
@@ -21,7 +28,7 @@ def open_store(url: str | None, instance_path: str) -> Store:
         return MongoStore(url)
     if url and not url.startswith("sqlite:///"):
         raise ValueError(f"DATABASE_URL must be sqlite:///… or mongodb://…, not {url!r}")
-    path = url[len("sqlite:///"):] if url else os.path.join(instance_path, "chat.db")
+    path = url[len("sqlite:///") :] if url else os.path.join(instance_path, "chat.db")
     from .sqlite import SQLiteStore
 
     return SQLiteStore(path)

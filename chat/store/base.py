@@ -157,7 +157,11 @@ class Store(ABC):
 
     @abstractmethod
     def list_messages(
-        self, room_id: str, *, before: int | None = None, after: int | None = None,
+        self,
+        room_id: str,
+        *,
+        before: int | None = None,
+        after: int | None = None,
         limit: int = 50,
     ) -> Page:
         """A page served by the (room_id, seq) index.

@@ -47,36 +47,69 @@ _IS_STRING = {"$type": "string"}
 # explicit so a second run finds the same index and is a no-op.
 _INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("users", [("username_key", ASCENDING)], {"name": "users_username", "unique": True}),
-    ("users", [("email_key", ASCENDING)], {
-        "name": "users_email", "unique": True,
-        "partialFilterExpression": {"email_key": _IS_STRING},
-    }),
+    (
+        "users",
+        [("email_key", ASCENDING)],
+        {
+            "name": "users_email",
+            "unique": True,
+            "partialFilterExpression": {"email_key": _IS_STRING},
+        },
+    ),
     ("revoked_tokens", [("jti", ASCENDING)], {"name": "revoked_jti", "unique": True}),
     # TTL: the server drops an entry once its token has expired and can never be
     # presented again, which is what the SQLite store's sweep does by hand.
-    ("revoked_tokens", [("expires_at", ASCENDING)], {
-        "name": "revoked_expiry", "expireAfterSeconds": 0,
-    }),
-    ("rooms", [("name_key", ASCENDING)], {
-        "name": "rooms_name", "unique": True,
-        "partialFilterExpression": {"kind": "group", "name_key": _IS_STRING},
-    }),
-    ("rooms", [("direct_key", ASCENDING)], {
-        "name": "rooms_direct", "unique": True,
-        "partialFilterExpression": {"direct_key": _IS_STRING},
-    }),
-    ("rooms", [("kind", ASCENDING), ("visibility", ASCENDING), ("created_at", ASCENDING)],
-     {"name": "rooms_listing"}),
-    ("memberships", [("room_id", ASCENDING), ("user_id", ASCENDING)],
-     {"name": "memberships_room_user", "unique": True}),
-    ("memberships", [("user_id", ASCENDING), ("room_id", ASCENDING)],
-     {"name": "memberships_user"}),
-    ("messages", [("room_id", ASCENDING), ("seq", ASCENDING)],
-     {"name": "messages_room_seq", "unique": True}),
-    ("messages", [("room_id", ASCENDING), ("author_id", ASCENDING), ("client_id", ASCENDING)], {
-        "name": "messages_client", "unique": True,
-        "partialFilterExpression": {"client_id": _IS_STRING},
-    }),
+    (
+        "revoked_tokens",
+        [("expires_at", ASCENDING)],
+        {
+            "name": "revoked_expiry",
+            "expireAfterSeconds": 0,
+        },
+    ),
+    (
+        "rooms",
+        [("name_key", ASCENDING)],
+        {
+            "name": "rooms_name",
+            "unique": True,
+            "partialFilterExpression": {"kind": "group", "name_key": _IS_STRING},
+        },
+    ),
+    (
+        "rooms",
+        [("direct_key", ASCENDING)],
+        {
+            "name": "rooms_direct",
+            "unique": True,
+            "partialFilterExpression": {"direct_key": _IS_STRING},
+        },
+    ),
+    (
+        "rooms",
+        [("kind", ASCENDING), ("visibility", ASCENDING), ("created_at", ASCENDING)],
+        {"name": "rooms_listing"},
+    ),
+    (
+        "memberships",
+        [("room_id", ASCENDING), ("user_id", ASCENDING)],
+        {"name": "memberships_room_user", "unique": True},
+    ),
+    ("memberships", [("user_id", ASCENDING), ("room_id", ASCENDING)], {"name": "memberships_user"}),
+    (
+        "messages",
+        [("room_id", ASCENDING), ("seq", ASCENDING)],
+        {"name": "messages_room_seq", "unique": True},
+    ),
+    (
+        "messages",
+        [("room_id", ASCENDING), ("author_id", ASCENDING), ("client_id", ASCENDING)],
+        {
+            "name": "messages_client",
+            "unique": True,
+            "partialFilterExpression": {"client_id": _IS_STRING},
+        },
+    ),
 ]
 
 
@@ -128,45 +161,72 @@ def _dt(value: datetime | None) -> datetime | None:
 
 def _user(doc: dict[str, Any]) -> User:
     return User(
-        id=doc["_id"], username=doc["username"], password_hash=doc["password_hash"],
-        created_at=_dt(doc["created_at"]), email=doc.get("email"),
-        display_name=doc.get("display_name"), avatar_url=doc.get("avatar_url"),
-        last_seen=_dt(doc.get("last_seen")), deleted=bool(doc.get("deleted", False)),
+        id=doc["_id"],
+        username=doc["username"],
+        password_hash=doc["password_hash"],
+        created_at=_dt(doc["created_at"]),
+        email=doc.get("email"),
+        display_name=doc.get("display_name"),
+        avatar_url=doc.get("avatar_url"),
+        last_seen=_dt(doc.get("last_seen")),
+        deleted=bool(doc.get("deleted", False)),
     )
 
 
 def _room(doc: dict[str, Any]) -> Room:
     return Room(
-        id=doc["_id"], name=doc.get("name"), kind=doc["kind"], visibility=doc["visibility"],
-        owner_id=doc.get("owner_id"), created_at=_dt(doc["created_at"]),
-        description=doc.get("description", ""), password_hash=doc.get("password_hash"),
-        last_seq=doc.get("last_seq", 0), direct_key=doc.get("direct_key"),
+        id=doc["_id"],
+        name=doc.get("name"),
+        kind=doc["kind"],
+        visibility=doc["visibility"],
+        owner_id=doc.get("owner_id"),
+        created_at=_dt(doc["created_at"]),
+        description=doc.get("description", ""),
+        password_hash=doc.get("password_hash"),
+        last_seq=doc.get("last_seq", 0),
+        direct_key=doc.get("direct_key"),
     )
 
 
 def _membership(doc: dict[str, Any]) -> Membership:
     return Membership(
-        room_id=doc["room_id"], user_id=doc["user_id"], role=doc["role"],
-        joined_at=_dt(doc["joined_at"]), last_read_seq=doc.get("last_read_seq", 0),
+        room_id=doc["room_id"],
+        user_id=doc["user_id"],
+        role=doc["role"],
+        joined_at=_dt(doc["joined_at"]),
+        last_read_seq=doc.get("last_read_seq", 0),
     )
 
 
 def _message(doc: dict[str, Any]) -> Message:
     return Message(
-        id=doc["_id"], room_id=doc["room_id"], seq=doc["seq"], author_id=doc.get("author_id"),
-        content=doc["content"], created_at=_dt(doc["created_at"]),
-        type=doc.get("type", "text"), reply_to=doc.get("reply_to"),
-        client_id=doc.get("client_id"), edited_at=_dt(doc.get("edited_at")),
+        id=doc["_id"],
+        room_id=doc["room_id"],
+        seq=doc["seq"],
+        author_id=doc.get("author_id"),
+        content=doc["content"],
+        created_at=_dt(doc["created_at"]),
+        type=doc.get("type", "text"),
+        reply_to=doc.get("reply_to"),
+        client_id=doc.get("client_id"),
+        edited_at=_dt(doc.get("edited_at")),
         deleted=bool(doc.get("deleted", False)),
     )
 
 
 def _message_doc(message: Message) -> dict[str, Any]:
     return {
-        "_id": message.id, "room_id": message.room_id, "seq": message.seq,
-        "author_id": message.author_id, "content": message.content, "type": message.type,
-        "reply_to": message.reply_to, "client_id": message.client_id,
-        "created_at": message.created_at, "edited_at": None, "deleted": message.deleted,
+        "_id": message.id,
+        "room_id": message.room_id,
+        "seq": message.seq,
+        "author_id": message.author_id,
+        "content": message.content,
+        "type": message.type,
+        "reply_to": message.reply_to,
+        "client_id": message.client_id,
+        "created_at": message.created_at,
+        "edited_at": None,
+        "deleted": message.deleted,
     }
 
 
@@ -193,12 +253,10 @@ class MongoStore(Store):
 
             # mongomock parses only mongodb:// URLs; the rest (host, database) is the same.
             self._client = mongomock.MongoClient(
-                "mongodb://" + url[len("mongomock://"):], tz_aware=True
+                "mongodb://" + url[len("mongomock://") :], tz_aware=True
             )
         else:
-            self._client = pymongo.MongoClient(
-                url, tz_aware=True, serverSelectionTimeoutMS=5000
-            )
+            self._client = pymongo.MongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
         self._db = self._client.get_default_database(default="chat")
         self._users = self._db["users"]
         self._revoked = self._db["revoked_tokens"]
@@ -206,8 +264,9 @@ class MongoStore(Store):
         self._memberships = self._db["memberships"]
         self._messages = self._db["messages"]
 
-    def _duplicate(self, error: DuplicateKeyError, collection: Any,
-                   doc: dict[str, Any], keys: list[str]) -> DuplicateError:
+    def _duplicate(
+        self, error: DuplicateKeyError, collection: Any, doc: dict[str, Any], keys: list[str]
+    ) -> DuplicateError:
         """Name the unique key a refused insert clashed on.
 
         A real server says which index in `keyPattern`. mongomock says nothing, so then
@@ -245,21 +304,30 @@ class MongoStore(Store):
     @_guarded
     def create_user(self, username, password_hash, email=None, display_name=None) -> User:
         user = User(
-            id=_new_id(), username=username, password_hash=password_hash, created_at=now(),
-            email=email, display_name=display_name,
+            id=_new_id(),
+            username=username,
+            password_hash=password_hash,
+            created_at=now(),
+            email=email,
+            display_name=display_name,
         )
         doc = {
-            "_id": user.id, "username": username, "username_key": _key(username),
-            "email": email, "email_key": _key(email), "password_hash": password_hash,
-            "display_name": display_name, "avatar_url": None, "created_at": user.created_at,
-            "last_seen": None, "deleted": False,
+            "_id": user.id,
+            "username": username,
+            "username_key": _key(username),
+            "email": email,
+            "email_key": _key(email),
+            "password_hash": password_hash,
+            "display_name": display_name,
+            "avatar_url": None,
+            "created_at": user.created_at,
+            "last_seen": None,
+            "deleted": False,
         }
         try:
             self._users.insert_one(doc)
         except DuplicateKeyError as error:
-            raise self._duplicate(
-                error, self._users, doc, ["username_key", "email_key"]
-            ) from error
+            raise self._duplicate(error, self._users, doc, ["username_key", "email_key"]) from error
         return user
 
     @_guarded
@@ -299,28 +367,56 @@ class MongoStore(Store):
 
     # -- rooms -----------------------------------------------------------
     @_guarded
-    def create_room(self, *, name, kind, visibility, owner_id, description="",
-                    password_hash=None, direct_key=None) -> Room:
+    def create_room(
+        self,
+        *,
+        name,
+        kind,
+        visibility,
+        owner_id,
+        description="",
+        password_hash=None,
+        direct_key=None,
+    ) -> Room:
         room = Room(
-            id=_new_id(), name=name, kind=kind, visibility=visibility, owner_id=owner_id,
-            created_at=now(), description=description, password_hash=password_hash,
+            id=_new_id(),
+            name=name,
+            kind=kind,
+            visibility=visibility,
+            owner_id=owner_id,
+            created_at=now(),
+            description=description,
+            password_hash=password_hash,
             direct_key=direct_key,
         )
         doc = {
-            "_id": room.id, "name": name, "name_key": _key(name) if kind == "group" else None,
-            "kind": kind, "visibility": visibility, "owner_id": owner_id,
-            "description": description, "password_hash": password_hash,
-            "created_at": room.created_at, "last_seq": 0, "direct_key": direct_key,
+            "_id": room.id,
+            "name": name,
+            "name_key": _key(name) if kind == "group" else None,
+            "kind": kind,
+            "visibility": visibility,
+            "owner_id": owner_id,
+            "description": description,
+            "password_hash": password_hash,
+            "created_at": room.created_at,
+            "last_seq": 0,
+            "direct_key": direct_key,
         }
         try:
             self._rooms.insert_one(doc)
         except DuplicateKeyError as error:
             raise self._duplicate(error, self._rooms, doc, ["name_key", "direct_key"]) from error
         try:
-            self._memberships.insert_one({
-                "_id": _new_id(), "room_id": room.id, "user_id": owner_id, "role": "owner",
-                "joined_at": room.created_at, "last_read_seq": 0,
-            })
+            self._memberships.insert_one(
+                {
+                    "_id": _new_id(),
+                    "room_id": room.id,
+                    "user_id": owner_id,
+                    "role": "owner",
+                    "joined_at": room.created_at,
+                    "last_read_seq": 0,
+                }
+            )
         except BaseException:
             # No transaction to roll back: undo the room, so none exists without its owner.
             self._rooms.delete_one({"_id": room.id})
@@ -353,19 +449,27 @@ class MongoStore(Store):
         ids = _texts(room_ids)
         if not ids:
             return {}
-        rows = self._memberships.aggregate([
-            {"$match": {"room_id": {"$in": ids}}},
-            {"$group": {"_id": "$room_id", "n": {"$sum": 1}}},
-        ])
+        rows = self._memberships.aggregate(
+            [
+                {"$match": {"room_id": {"$in": ids}}},
+                {"$group": {"_id": "$room_id", "n": {"$sum": 1}}},
+            ]
+        )
         return {row["_id"]: row["n"] for row in rows}
 
     @_guarded
     def add_member(self, room_id: str, user_id: str, role: str = "member") -> bool:
         try:
-            self._memberships.insert_one({
-                "_id": _new_id(), "room_id": _text(room_id), "user_id": _text(user_id),
-                "role": _text(role), "joined_at": now(), "last_read_seq": 0,
-            })
+            self._memberships.insert_one(
+                {
+                    "_id": _new_id(),
+                    "room_id": _text(room_id),
+                    "user_id": _text(user_id),
+                    "role": _text(role),
+                    "joined_at": now(),
+                    "last_read_seq": 0,
+                }
+            )
         except DuplicateKeyError:
             return False  # the (room_id, user_id) index: already a member
         return True
@@ -430,22 +534,31 @@ class MongoStore(Store):
 
     # -- messages --------------------------------------------------------
     @_guarded
-    def add_message(self, *, room_id, author_id, content, type="text", reply_to=None,
-                    client_id=None) -> tuple[Message, bool]:
+    def add_message(
+        self, *, room_id, author_id, content, type="text", reply_to=None, client_id=None
+    ) -> tuple[Message, bool]:
         room_id = _text(room_id)
         if client_id is not None:
             existing = self._find_by_client_id(room_id, author_id, client_id)
             if existing:
                 return existing, False
         room = self._rooms.find_one_and_update(
-            {"_id": room_id}, {"$inc": {"last_seq": 1}},
-            projection={"last_seq": 1}, return_document=ReturnDocument.AFTER,
+            {"_id": room_id},
+            {"$inc": {"last_seq": 1}},
+            projection={"last_seq": 1},
+            return_document=ReturnDocument.AFTER,
         )
         if room is None:
             raise LookupError(f"no room {room_id}")
         message = Message(
-            id=_new_id(), room_id=room_id, seq=room["last_seq"], author_id=author_id,
-            content=content, created_at=now(), type=type, reply_to=reply_to,
+            id=_new_id(),
+            room_id=room_id,
+            seq=room["last_seq"],
+            author_id=author_id,
+            content=content,
+            created_at=now(),
+            type=type,
+            reply_to=reply_to,
             client_id=client_id,
         )
         try:
@@ -461,19 +574,33 @@ class MongoStore(Store):
             # and our insert. It wins, but our seq is already taken from the counter
             # and seqs must have no gaps (clients page and catch up by seq), so the
             # seq is filled with a tombstone, as if the message had been deleted.
-            self._messages.insert_one(_message_doc(Message(
-                id=_new_id(), room_id=room_id, seq=message.seq, author_id=author_id,
-                content="", created_at=message.created_at, type="text", deleted=True,
-            )))
+            self._messages.insert_one(
+                _message_doc(
+                    Message(
+                        id=_new_id(),
+                        room_id=room_id,
+                        seq=message.seq,
+                        author_id=author_id,
+                        content="",
+                        created_at=message.created_at,
+                        type="text",
+                        deleted=True,
+                    )
+                )
+            )
             return first, False
         return message, True
 
-    def _find_by_client_id(self, room_id: str, author_id: str | None,
-                           client_id: str) -> Message | None:
-        doc = self._messages.find_one({
-            "room_id": room_id, "author_id": None if author_id is None else _text(author_id),
-            "client_id": _string_eq(client_id),
-        })
+    def _find_by_client_id(
+        self, room_id: str, author_id: str | None, client_id: str
+    ) -> Message | None:
+        doc = self._messages.find_one(
+            {
+                "room_id": room_id,
+                "author_id": None if author_id is None else _text(author_id),
+                "client_id": _string_eq(client_id),
+            }
+        )
         return _message(doc) if doc else None
 
     @_guarded
@@ -487,7 +614,8 @@ class MongoStore(Store):
         # all in one query.
         wanted = [
             {"room_id": _text(room.id), "seq": _int(room.last_seq)}
-            for room in rooms if room.last_seq
+            for room in rooms
+            if room.last_seq
         ]
         if not wanted:
             return {}

@@ -123,35 +123,56 @@ def _duplicate(error: sqlite3.IntegrityError) -> DuplicateError:
 
 def _user(row: sqlite3.Row) -> User:
     return User(
-        id=row["id"], username=row["username"], password_hash=row["password_hash"],
-        created_at=_dt(row["created_at"]), email=row["email"],
-        display_name=row["display_name"], avatar_url=row["avatar_url"],
-        last_seen=_dt(row["last_seen"]), deleted=bool(row["deleted"]),
+        id=row["id"],
+        username=row["username"],
+        password_hash=row["password_hash"],
+        created_at=_dt(row["created_at"]),
+        email=row["email"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        last_seen=_dt(row["last_seen"]),
+        deleted=bool(row["deleted"]),
     )
 
 
 def _room(row: sqlite3.Row) -> Room:
     return Room(
-        id=row["id"], name=row["name"], kind=row["kind"], visibility=row["visibility"],
-        owner_id=row["owner_id"], created_at=_dt(row["created_at"]),
-        description=row["description"], password_hash=row["password_hash"],
-        last_seq=row["last_seq"], direct_key=row["direct_key"],
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        visibility=row["visibility"],
+        owner_id=row["owner_id"],
+        created_at=_dt(row["created_at"]),
+        description=row["description"],
+        password_hash=row["password_hash"],
+        last_seq=row["last_seq"],
+        direct_key=row["direct_key"],
     )
 
 
 def _membership(row: sqlite3.Row) -> Membership:
     return Membership(
-        room_id=row["room_id"], user_id=row["user_id"], role=row["role"],
-        joined_at=_dt(row["joined_at"]), last_read_seq=row["last_read_seq"],
+        room_id=row["room_id"],
+        user_id=row["user_id"],
+        role=row["role"],
+        joined_at=_dt(row["joined_at"]),
+        last_read_seq=row["last_read_seq"],
     )
 
 
 def _message(row: sqlite3.Row) -> Message:
     return Message(
-        id=row["id"], room_id=row["room_id"], seq=row["seq"], author_id=row["author_id"],
-        content=row["content"], created_at=_dt(row["created_at"]), type=row["type"],
-        reply_to=row["reply_to"], client_id=row["client_id"],
-        edited_at=_dt(row["edited_at"]), deleted=bool(row["deleted"]),
+        id=row["id"],
+        room_id=row["room_id"],
+        seq=row["seq"],
+        author_id=row["author_id"],
+        content=row["content"],
+        created_at=_dt(row["created_at"]),
+        type=row["type"],
+        reply_to=row["reply_to"],
+        client_id=row["client_id"],
+        edited_at=_dt(row["edited_at"]),
+        deleted=bool(row["deleted"]),
     )
 
 
@@ -221,16 +242,28 @@ class SQLiteStore(Store):
     @_pooled
     def create_user(self, username, password_hash, email=None, display_name=None) -> User:
         user = User(
-            id=_new_id(), username=username, password_hash=password_hash, created_at=now(),
-            email=email, display_name=display_name,
+            id=_new_id(),
+            username=username,
+            password_hash=password_hash,
+            created_at=now(),
+            email=email,
+            display_name=display_name,
         )
         try:
             with self._tx() as conn:
                 conn.execute(
                     "INSERT INTO users (id, username, username_key, email, email_key,"
                     " password_hash, display_name, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                    (user.id, username, _key(username), email, _key(email), password_hash,
-                     display_name, _ts(user.created_at)),
+                    (
+                        user.id,
+                        username,
+                        _key(username),
+                        email,
+                        _key(email),
+                        password_hash,
+                        display_name,
+                        _ts(user.created_at),
+                    ),
                 )
         except sqlite3.IntegrityError as error:
             raise _duplicate(error) from error
@@ -275,11 +308,26 @@ class SQLiteStore(Store):
 
     # -- rooms -----------------------------------------------------------
     @_pooled
-    def create_room(self, *, name, kind, visibility, owner_id, description="",
-                    password_hash=None, direct_key=None) -> Room:
+    def create_room(
+        self,
+        *,
+        name,
+        kind,
+        visibility,
+        owner_id,
+        description="",
+        password_hash=None,
+        direct_key=None,
+    ) -> Room:
         room = Room(
-            id=_new_id(), name=name, kind=kind, visibility=visibility, owner_id=owner_id,
-            created_at=now(), description=description, password_hash=password_hash,
+            id=_new_id(),
+            name=name,
+            kind=kind,
+            visibility=visibility,
+            owner_id=owner_id,
+            created_at=now(),
+            description=description,
+            password_hash=password_hash,
             direct_key=direct_key,
         )
         name_key = _key(name) if kind == "group" else None
@@ -289,8 +337,18 @@ class SQLiteStore(Store):
                     "INSERT INTO rooms (id, name, name_key, kind, visibility, owner_id,"
                     " description, password_hash, created_at, direct_key)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (room.id, name, name_key, kind, visibility, owner_id, description,
-                     password_hash, _ts(room.created_at), direct_key),
+                    (
+                        room.id,
+                        name,
+                        name_key,
+                        kind,
+                        visibility,
+                        owner_id,
+                        description,
+                        password_hash,
+                        _ts(room.created_at),
+                        direct_key,
+                    ),
                 )
                 conn.execute(
                     "INSERT INTO memberships (room_id, user_id, role, joined_at)"
@@ -323,7 +381,8 @@ class SQLiteStore(Store):
         marks = ",".join("?" * len(room_ids))
         rows = self._all(
             f"SELECT room_id, COUNT(*) AS n FROM memberships WHERE room_id IN ({marks})"
-            " GROUP BY room_id", *room_ids,
+            " GROUP BY room_id",
+            *room_ids,
         )
         return {row["room_id"]: row["n"] for row in rows}
 
@@ -382,7 +441,8 @@ class SQLiteStore(Store):
         marks = ",".join("?" * len(room_ids))
         rows = self._all(
             f"SELECT * FROM memberships WHERE user_id = ? AND room_id IN ({marks})",
-            user_id, *room_ids,
+            user_id,
+            *room_ids,
         )
         return {row["room_id"]: _membership(row) for row in rows}
 
@@ -409,13 +469,13 @@ class SQLiteStore(Store):
 
     # -- messages --------------------------------------------------------
     @_pooled
-    def add_message(self, *, room_id, author_id, content, type="text", reply_to=None,
-                    client_id=None) -> tuple[Message, bool]:
+    def add_message(
+        self, *, room_id, author_id, content, type="text", reply_to=None, client_id=None
+    ) -> tuple[Message, bool]:
         with self._tx() as conn:
             if client_id is not None:
                 row = conn.execute(
-                    "SELECT * FROM messages WHERE room_id = ? AND author_id = ?"
-                    " AND client_id = ?",
+                    "SELECT * FROM messages WHERE room_id = ? AND author_id = ? AND client_id = ?",
                     (room_id, author_id, client_id),
                 ).fetchone()
                 if row:
@@ -427,23 +487,36 @@ class SQLiteStore(Store):
             if row is None:
                 raise LookupError(f"no room {room_id}")
             message = Message(
-                id=_new_id(), room_id=room_id, seq=row["last_seq"], author_id=author_id,
-                content=content, created_at=now(), type=type, reply_to=reply_to,
+                id=_new_id(),
+                room_id=room_id,
+                seq=row["last_seq"],
+                author_id=author_id,
+                content=content,
+                created_at=now(),
+                type=type,
+                reply_to=reply_to,
                 client_id=client_id,
             )
             conn.execute(
                 "INSERT INTO messages (id, room_id, seq, author_id, content, type, reply_to,"
                 " client_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (message.id, room_id, message.seq, author_id, content, type, reply_to,
-                 client_id, _ts(message.created_at)),
+                (
+                    message.id,
+                    room_id,
+                    message.seq,
+                    author_id,
+                    content,
+                    type,
+                    reply_to,
+                    client_id,
+                    _ts(message.created_at),
+                ),
             )
         return message, True
 
     @_pooled
     def get_message(self, room_id: str, message_id: str) -> Message | None:
-        row = self._one(
-            "SELECT * FROM messages WHERE id = ? AND room_id = ?", message_id, room_id
-        )
+        row = self._one("SELECT * FROM messages WHERE id = ? AND room_id = ?", message_id, room_id)
         return _message(row) if row else None
 
     @_pooled
@@ -469,8 +542,9 @@ class SQLiteStore(Store):
             params.append(before)
         order = "ASC" if after is not None else "DESC"
         rows = self._all(
-            f"SELECT * FROM messages WHERE {' AND '.join(clauses)} ORDER BY seq {order}"
-            " LIMIT ?", *params, limit + 1,
+            f"SELECT * FROM messages WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
+            *params,
+            limit + 1,
         )
         messages = [_message(row) for row in rows[:limit]]
         if order == "DESC":

@@ -27,7 +27,10 @@ def can_login(client, username, password="password123"):
 
 def test_register_returns_201_with_the_user_and_its_email(client):
     response = register(
-        client, username="alice", password="password123", email="alice@example.com",
+        client,
+        username="alice",
+        password="password123",
+        email="alice@example.com",
         display_name="  Alice A.  ",
     )
     assert response.status_code == 201
@@ -217,7 +220,8 @@ def test_login_needs_a_name_and_a_password(client, alice):
 def test_refresh_with_the_refresh_token_gives_a_working_access_token(client, auth, method):
     user = auth.user("alice")
     response = client.open(
-        "/api/auth/refresh", method=method,
+        "/api/auth/refresh",
+        method=method,
         headers={"Authorization": f"Bearer {user.refresh_token}"},
     )
     assert response.status_code == 200
@@ -318,9 +322,7 @@ def test_logout_with_someone_elses_refresh_token_is_refused_and_revokes_nothing(
 def test_logout_with_a_non_refresh_token_in_the_body_is_refused(client, auth, which):
     alice = auth.user("alice")
     token = alice.token if which == "access" else "not.a.token"
-    response = client.post(
-        "/api/auth/logout", json={"refresh_token": token}, headers=alice.headers
-    )
+    response = client.post("/api/auth/logout", json={"refresh_token": token}, headers=alice.headers)
     assert response.status_code == 422
     assert "refresh_token" in response.json["errors"]
     assert client.get("/api/users/me", headers=alice.headers).status_code == 200
@@ -380,13 +382,17 @@ def test_get_an_unknown_user_is_404(client, auth, kind):
 
 
 def test_register_refuses_a_taken_email_ignoring_case(client):
-    assert register(
-        client, username="alice", password="password123", email="alice@example.com"
-    ).status_code == 201
+    assert (
+        register(
+            client, username="alice", password="password123", email="alice@example.com"
+        ).status_code
+        == 201
+    )
     response = register(client, username="bob", password="password123", email="ALICE@example.com")
     assert response.status_code == 409
     assert "email" in response.json["errors"]
     assert not can_login(client, "bob")
-    assert login(client, email="alice@example.com", password="password123").json["user"][
-        "username"
-    ] == "alice"
+    assert (
+        login(client, email="alice@example.com", password="password123").json["user"]["username"]
+        == "alice"
+    )

@@ -47,22 +47,37 @@ def server_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
     started: list[ServerProcess] = []
     request.node.stash[SERVERS] = started
 
-    def start(mode: str, *, gunicorn: bool = False, db_path: Path | None = None,
-              name: str | None = None, **extra_env: str) -> ServerProcess:
+    def start(
+        mode: str,
+        *,
+        gunicorn: bool = False,
+        db_path: Path | None = None,
+        name: str | None = None,
+        **extra_env: str,
+    ) -> ServerProcess:
         base = name or f"{'gunicorn' if gunicorn else 'wsgi'}-{mode}-{len(started)}"
         for attempt in range(3):  # the free port may be taken before the server binds it
             port = free_port()
             label = base if attempt == 0 else f"{base}-retry{attempt}"
-            env = server_env(mode, port, db_path or tmp_path / "chat.db",
-                             production=gunicorn, **extra_env)
+            env = server_env(
+                mode, port, db_path or tmp_path / "chat.db", production=gunicorn, **extra_env
+            )
             if gunicorn:  # exactly as the Procfile runs it
                 # gunicorn 25 opens a control socket in $XDG_RUNTIME_DIR (else
                 # ~/.gunicorn/): give each its own, so parallel servers never share one.
                 run_dir = tmp_path / f"run-{label}"
                 run_dir.mkdir(mode=0o700, exist_ok=True)
                 env["XDG_RUNTIME_DIR"] = str(run_dir)
-                command = [*_gunicorn(), "--worker-class", mode, "--workers", "1",
-                           "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+                command = [
+                    *_gunicorn(),
+                    "--worker-class",
+                    mode,
+                    "--workers",
+                    "1",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "wsgi:app",
+                ]
             else:
                 command = [sys.executable, "wsgi.py"]
             server = ServerProcess(label, mode, port, command, env, tmp_path)
@@ -97,8 +112,13 @@ def sockets(server_factory: Callable) -> Iterator[Callable[..., ChatSocket]]:
     """
     opened: list[ChatSocket] = []
 
-    def open_socket(server: ServerProcess, token: str | None, *, connect: bool = True,
-                    transports: list[str] | None = None) -> ChatSocket:
+    def open_socket(
+        server: ServerProcess,
+        token: str | None,
+        *,
+        connect: bool = True,
+        transports: list[str] | None = None,
+    ) -> ChatSocket:
         sock = ChatSocket(server.url, token, transports)
         opened.append(sock)
         return sock.connect() if connect else sock

@@ -41,8 +41,12 @@ REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Settings the server reads; blanked so neither the caller's environment nor a `.env`
 # file (python-dotenv never overrides a variable that is set, even to "") leaks in.
 _BLANKED = (
-    "DATABASE_URL", "MONGODB_URI", "SOCKETIO_MESSAGE_QUEUE", "CORS_ORIGINS",
-    "RATELIMIT_STORAGE_URI", "EMAIL_VERIFICATION",
+    "DATABASE_URL",
+    "MONGODB_URI",
+    "SOCKETIO_MESSAGE_QUEUE",
+    "CORS_ORIGINS",
+    "RATELIMIT_STORAGE_URI",
+    "EMAIL_VERIFICATION",
 )
 
 SERVERS = pytest.StashKey[list]()
@@ -51,8 +55,12 @@ SERVERS = pytest.StashKey[list]()
 # -- polling ----------------------------------------------------------------------
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "condition",
-               interval: float = 0.02) -> Any:
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = WAIT,
+    what: str = "condition",
+    interval: float = 0.02,
+) -> Any:
     """Poll `predicate` until it returns something truthy; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -105,8 +113,13 @@ class ServerProcess:
         err = open(self.stderr_path, "wb")  # noqa: SIM115
         self._files = [out, err]
         self.proc = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=out, stderr=err,
-            stdin=subprocess.DEVNULL, start_new_session=True,  # its own group: gunicorn + worker
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: gunicorn + worker
         )
         self._wait_healthy()
         return self
@@ -117,8 +130,10 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self.stop()  # closes the log files
-                raise ServerExited(f"{self.name} exited with {self.proc.returncode} before "
-                                   f"answering /health\n{self.log_tail()}")
+                raise ServerExited(
+                    f"{self.name} exited with {self.proc.returncode} before "
+                    f"answering /health\n{self.log_tail()}"
+                )
             try:
                 response = requests.get(f"{self.url}/health", timeout=1)
                 if response.status_code == 200:
@@ -128,8 +143,11 @@ class ServerProcess:
                 last = repr(error)
             time.sleep(0.05)
         self.stop()
-        pytest.fail(f"{self.name} did not answer /health with 200 within {STARTUP_DEADLINE}s "
-                    f"(last: {last})\n{self.log_tail()}", pytrace=False)
+        pytest.fail(
+            f"{self.name} did not answer /health with 200 within {STARTUP_DEADLINE}s "
+            f"(last: {last})\n{self.log_tail()}",
+            pytrace=False,
+        )
 
     def stop(self) -> None:
         """SIGTERM (gunicorn's graceful stop), then SIGKILL to the group if it hangs.
@@ -167,8 +185,9 @@ def _gunicorn() -> list[str]:
     return [found] if found else [sys.executable, "-m", "gunicorn"]
 
 
-def server_env(mode: str, port: int, db_path: Path, *, production: bool = False,
-               **extra: str) -> dict[str, str]:
+def server_env(
+    mode: str, port: int, db_path: Path, *, production: bool = False, **extra: str
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update({key: "" for key in _BLANKED})
     env.update(
@@ -208,27 +227,28 @@ class Api:
         self.url = base_url
         self.http = requests.Session()
 
-    def request(self, method: str, path: str, account: Account | None = None,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, account: Account | None = None, **kwargs: Any
+    ) -> requests.Response:
         headers = dict(kwargs.pop("headers", {}))
         if account is not None:
             headers.update(account.headers)
-        return self.http.request(method, self.url + path, headers=headers, timeout=WAIT,
-                                 **kwargs)
+        return self.http.request(method, self.url + path, headers=headers, timeout=WAIT, **kwargs)
 
     def user(self, username: str, password: str = PASSWORD) -> Account:
-        response = self.request("POST", "/api/auth/register",
-                                json={"username": username, "password": password})
+        response = self.request(
+            "POST", "/api/auth/register", json={"username": username, "password": password}
+        )
         assert response.status_code == 201, response.text
         return self.login(username, password)
 
     def login(self, username: str, password: str = PASSWORD) -> Account:
-        response = self.request("POST", "/api/auth/login",
-                                json={"username": username, "password": password})
+        response = self.request(
+            "POST", "/api/auth/login", json={"username": username, "password": password}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
-        return Account(body["user"]["id"], username, body["access_token"],
-                       body["refresh_token"])
+        return Account(body["user"]["id"], username, body["access_token"], body["refresh_token"])
 
     def create_room(self, owner: Account, name: str, **fields: Any) -> dict[str, Any]:
         response = self.request("POST", "/api/rooms", owner, json={"name": name, **fields})
@@ -236,8 +256,9 @@ class Api:
         return response.json()
 
     def post_message(self, author: Account, room_id: str, content: str) -> dict[str, Any]:
-        response = self.request("POST", f"/api/rooms/{room_id}/messages", author,
-                                json={"content": content})
+        response = self.request(
+            "POST", f"/api/rooms/{room_id}/messages", author, json={"content": content}
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -264,8 +285,12 @@ class _WireOrder(logging.Handler):
         self.on_packet = on_packet
 
     def emit(self, record: logging.LogRecord) -> None:
-        if (record.msg == "Received packet %s data %s" and isinstance(record.args, tuple)
-                and record.args[0] == "MESSAGE" and isinstance(record.args[1], str)):
+        if (
+            record.msg == "Received packet %s data %s"
+            and isinstance(record.args, tuple)
+            and record.args[0] == "MESSAGE"
+            and isinstance(record.args[1], str)
+        ):
             self.on_packet(record.args[1])
 
 
@@ -319,8 +344,13 @@ class ChatSocket:
 
     def connect(self) -> ChatSocket:
         auth = {"token": self.token} if self.token is not None else None
-        self.sio.connect(self.url, namespaces=[NAMESPACE], auth=auth,
-                         transports=self.transports, wait_timeout=WAIT)
+        self.sio.connect(
+            self.url,
+            namespaces=[NAMESPACE],
+            auth=auth,
+            transports=self.transports,
+            wait_timeout=WAIT,
+        )
         return self
 
     def close(self) -> None:
@@ -354,8 +384,9 @@ class ChatSocket:
     def messages(self, room_id: str) -> list[dict[str, Any]]:
         return self.received("new_message", room_id)
 
-    def wait_for(self, predicate: Callable[[ChatSocket], Any], timeout: float = WAIT,
-                 what: str = "an event") -> Any:
+    def wait_for(
+        self, predicate: Callable[[ChatSocket], Any], timeout: float = WAIT, what: str = "an event"
+    ) -> Any:
         with self._cond:
             if self._cond.wait_for(lambda: predicate(self), timeout):
                 return predicate(self)
@@ -365,8 +396,11 @@ class ChatSocket:
         )
 
     def wait_messages(self, room_id: str, count: int, timeout: float = WAIT) -> list[dict]:
-        self.wait_for(lambda s: len(s.messages(room_id)) >= count, timeout,
-                      f"{count} new_message events in room {room_id}")
+        self.wait_for(
+            lambda s: len(s.messages(room_id)) >= count,
+            timeout,
+            f"{count} new_message events in room {room_id}",
+        )
         return self.messages(room_id)
 
 
@@ -381,7 +415,6 @@ def require_redis(url: str = REDIS_URL) -> str:
     except Exception as error:  # connection refused, timeout, auth: all "not usable"
         reason = f"Redis is not reachable at {url}: {type(error).__name__}: {error}"
         if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{reason} (CI=true: the message-queue tests must run)",
-                        pytrace=False)
+            pytest.fail(f"{reason} (CI=true: the message-queue tests must run)", pytrace=False)
         pytest.skip(reason)
     return url

@@ -45,11 +45,14 @@ def test_two_users_chat_live(server, api: Api, sockets) -> None:
     joined = b.ok("join", {"room_id": room_id})
     assert joined["room"]["id"] == room_id and joined["messages"] == []
     assert bob.id in member_ids(api, alice, room_id)
-    a.wait_for(lambda s: any(e["user"]["id"] == bob.id for e in s.received("user_joined")),
-               what="user_joined for bob")
+    a.wait_for(
+        lambda s: any(e["user"]["id"] == bob.id for e in s.received("user_joined")),
+        what="user_joined for bob",
+    )
 
-    sent = [a.ok("message", {"room_id": room_id, "content": f"hello {i}"})["message"]
-            for i in range(30)]
+    sent = [
+        a.ok("message", {"room_id": room_id, "content": f"hello {i}"})["message"] for i in range(30)
+    ]
     assert seqs(sent) == list(range(1, 31))  # acknowledged only once stored, in order
     assert [m["content"] for m in sent] == [f"hello {i}" for i in range(30)]
     assert all(m["author"]["id"] == alice.id for m in sent)
@@ -61,8 +64,9 @@ def test_two_users_chat_live(server, api: Api, sockets) -> None:
     for watcher in (b, a):
         # The REST message is the last one sent: once it is in, every earlier emit is
         # in too, so the counts below prove "exactly once".
-        watcher.wait_for(lambda s: any(m["seq"] == 31 for m in s.messages(room_id)),
-                         what="the REST message")
+        watcher.wait_for(
+            lambda s: any(m["seq"] == 31 for m in s.messages(room_id)), what="the REST message"
+        )
         got = watcher.messages(room_id)
         assert len(got) == 31, seqs(got)
         assert_strictly_increasing(seqs(got))
@@ -124,8 +128,11 @@ def test_stranger_is_refused(server, api: Api, sockets) -> None:
         assert len(a.wait_messages(room_id, 3)) == 3
 
 
-@pytest.mark.parametrize("token", ["not-a-jwt", "", None, "refresh"],
-                         ids=["garbage", "empty", "missing", "refresh-token"])
+@pytest.mark.parametrize(
+    "token",
+    ["not-a-jwt", "", None, "refresh"],
+    ids=["garbage", "empty", "missing", "refresh-token"],
+)
 def test_bad_token_is_refused_at_connect(server, api: Api, sockets, token) -> None:
     if token == "refresh":  # a valid JWT, but not an access token
         token = api.user("dave").refresh_token
@@ -207,14 +214,20 @@ def test_concurrent_senders(server, api: Api, sockets) -> None:
         try:
             barrier.wait()
             for i in range(per_sender):  # all at once: no waiting for acks in between
-                sock.sio.emit("message", {"room_id": room_id, "content": f"{name}-{i}"},
-                              namespace="/chat", callback=acked)
+                sock.sio.emit(
+                    "message",
+                    {"room_id": room_id, "content": f"{name}-{i}"},
+                    namespace="/chat",
+                    callback=acked,
+                )
         except BaseException as error:  # re-raised in the test thread
             failures.append(error)
             done[name].set()
 
-    threads = [threading.Thread(target=send, args=(name, sock), daemon=True)
-               for name, sock in (("alice", a), ("bob", b))]
+    threads = [
+        threading.Thread(target=send, args=(name, sock), daemon=True)
+        for name, sock in (("alice", a), ("bob", b))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -238,8 +251,9 @@ def test_concurrent_senders(server, api: Api, sockets) -> None:
     assert sentinel["seq"] == 51
     by_seq = {r["message"]["seq"]: r["message"] for rs in acks.values() for r in rs}
     for sock in watchers:
-        sock.wait_for(lambda s: any(m["seq"] == 51 for m in s.messages(room_id)),
-                      what="the sentinel")
+        sock.wait_for(
+            lambda s: any(m["seq"] == 51 for m in s.messages(room_id)), what="the sentinel"
+        )
         got = sock.messages(room_id)
         assert seqs(got) == list(range(1, 52))  # each once, strictly increasing
         assert got[:50] == [by_seq[n] for n in range(1, 51)]
@@ -261,8 +275,9 @@ def test_logout_revokes_on_the_live_server(server, api: Api, sockets) -> None:
     other.ok("join", {"room_id": room_id})
     assert api.request("GET", "/api/users/me", alice).status_code == 200
 
-    response = api.request("POST", "/api/auth/logout", alice,
-                           json={"refresh_token": alice.refresh_token})
+    response = api.request(
+        "POST", "/api/auth/logout", alice, json={"refresh_token": alice.refresh_token}
+    )
     assert response.status_code == 204, response.text
 
     # The socket that signed in with that token is closed by the server ...
@@ -273,8 +288,9 @@ def test_logout_revokes_on_the_live_server(server, api: Api, sockets) -> None:
     assert response.json()["message"]
     posted = api.request("POST", f"/api/rooms/{room_id}/messages", alice, json={"content": "x"})
     assert posted.status_code == 401
-    refresh = api.request("POST", "/api/auth/refresh",
-                          headers={"Authorization": f"Bearer {alice.refresh_token}"})
+    refresh = api.request(
+        "POST", "/api/auth/refresh", headers={"Authorization": f"Bearer {alice.refresh_token}"}
+    )
     assert refresh.status_code == 401
     assert sockets(server, alice.token, connect=False).refused() == "unauthorized"
 

@@ -22,8 +22,7 @@ def two_processes(mode: str, server_factory, tmp_path) -> tuple[ServerProcess, S
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_message_reaches_socket_on_another_process(mode, server_factory, sockets,
-                                                   tmp_path) -> None:
+def test_message_reaches_socket_on_another_process(mode, server_factory, sockets, tmp_path) -> None:
     one, two = two_processes(mode, server_factory, tmp_path)
     api_a, api_b = Api(one.url), Api(two.url)
 
@@ -38,7 +37,8 @@ def test_message_reaches_socket_on_another_process(mode, server_factory, sockets
     # Joining on A is announced to the watcher on B.
     alice_on_b.wait_for(
         lambda s: any(e["user"]["id"] == bob.id for e in s.received("user_joined", room_id)),
-        what="user_joined from the other process")
+        what="user_joined from the other process",
+    )
 
     # Posted over REST to B, received live on A, as the REST body said.
     posted = api_b.post_message(alice, room_id, "from B over REST")
@@ -73,12 +73,14 @@ def _watching_on_a_then_logout_on_b(mode, server_factory, sockets, tmp_path):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_logout_on_one_process_closes_sockets_on_another(mode, server_factory, sockets,
-                                                         tmp_path) -> None:
+def test_logout_on_one_process_closes_sockets_on_another(
+    mode, server_factory, sockets, tmp_path
+) -> None:
     """B revokes; A closes its socket of that token (the control channel), and the
     socket hears nothing more from the room."""
     api_a, alice, room_id, on_a = _watching_on_a_then_logout_on_b(
-        mode, server_factory, sockets, tmp_path)
+        mode, server_factory, sockets, tmp_path
+    )
     assert on_a.disconnected.wait(WAIT), "the socket on A outlived its token's logout on B"
     bob = api_a.user("bob")
     assert api_a.request("POST", f"/api/rooms/{room_id}/join", bob).status_code == 200

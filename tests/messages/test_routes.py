@@ -8,10 +8,18 @@ from datetime import datetime
 import pytest
 
 MESSAGE_FIELDS = {
-    "id", "room_id", "seq", "author", "content", "type", "reply_to", "created_at",
-    "edited_at", "deleted", "client_id",
+    "id",
+    "room_id",
+    "seq",
+    "author",
+    "content",
+    "type",
+    "reply_to",
+    "created_at",
+    "edited_at",
+    "deleted",
+    "client_id",
 }
-
 
 
 def url(room_id, message_id=None):
@@ -69,8 +77,15 @@ def test_content_is_stored_as_text_not_html(chat, api):
 
 @pytest.mark.parametrize(
     "body",
-    [{"content": ""}, {"content": "   \n\t "}, {"content": "x" * 4001}, {}, {"content": None},
-     {"content": 12}, {"content": "hi", "colour": "red"}],
+    [
+        {"content": ""},
+        {"content": "   \n\t "},
+        {"content": "x" * 4001},
+        {},
+        {"content": None},
+        {"content": 12},
+        {"content": "hi", "colour": "red"},
+    ],
     ids=["empty", "whitespace", "4001", "missing", "null", "number", "unknown-field"],
 )
 def test_post_refuses_bad_content_with_422(client, chat, api, body):
@@ -212,8 +227,13 @@ def test_history_has_more_is_false_when_all_fit(chat, api):
 
 @pytest.mark.parametrize(
     "query, field",
-    [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "many"}, "limit"),
-     ({"before": -1}, "before"), ({"after": "x"}, "after")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"before": -1}, "before"),
+        ({"after": "x"}, "after"),
+    ],
     ids=["limit-0", "limit-101", "limit-text", "before-negative", "after-text"],
 )
 def test_history_refuses_bad_queries_with_422(client, chat, query, field):

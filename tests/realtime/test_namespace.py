@@ -26,7 +26,6 @@ def events(sock, name=None):
     return [payload for n, payload in got if n == name] if name else got
 
 
-
 @pytest.fixture
 def watching(chat, sio):
     """Owner and bob each with a socket watching 'general', their queues drained."""
@@ -450,9 +449,18 @@ def test_a_payload_that_is_not_an_object_is_refused(sio, auth, event, payload):
         ("join", {"room_id": "{room}", "after_seq": -1}, "after_seq"),
     ],
     ids=[
-        "join-no-room", "join-empty-room", "leave-no-room", "message-no-room",
-        "message-no-content", "message-empty", "message-blank", "message-4001",
-        "message-unknown-field", "delete-no-message", "fetch-limit-0", "join-negative-seq",
+        "join-no-room",
+        "join-empty-room",
+        "leave-no-room",
+        "message-no-room",
+        "message-no-content",
+        "message-empty",
+        "message-blank",
+        "message-4001",
+        "message-unknown-field",
+        "delete-no-message",
+        "fetch-limit-0",
+        "join-negative-seq",
     ],
 )
 def test_invalid_payloads_name_the_field(watching, api, event, payload, field):

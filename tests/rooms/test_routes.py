@@ -8,8 +8,16 @@ from datetime import datetime
 import pytest
 
 ROOM_FIELDS = {
-    "id", "name", "description", "kind", "visibility", "has_password", "owner_id",
-    "member_count", "created_at", "last_message",
+    "id",
+    "name",
+    "description",
+    "kind",
+    "visibility",
+    "has_password",
+    "owner_id",
+    "member_count",
+    "created_at",
+    "last_message",
 }
 MEMBER_VIEW = ROOM_FIELDS | {"unread_count", "last_read_seq"}
 
@@ -76,8 +84,15 @@ def test_create_room_with_a_taken_name_ignoring_case_is_409(client, auth, api, r
         ({"name": "r", "colour": "red"}, "colour"),
     ],
     ids=[
-        "bad-visibility", "null-visibility", "no-name", "empty-name", "blank-name",
-        "long-name", "long-description", "empty-password", "unknown-field",
+        "bad-visibility",
+        "null-visibility",
+        "no-name",
+        "empty-name",
+        "blank-name",
+        "long-name",
+        "long-description",
+        "empty-password",
+        "unknown-field",
     ],
 )
 def test_create_room_validates_its_input(client, auth, api, body, field):
@@ -150,10 +165,13 @@ def test_list_scope_public_lists_public_rooms_only(scene, api):
 
 def test_list_scope_all_is_joined_plus_public(scene, api):
     assert ids(api.rooms(scene["alice"], "all")) == {
-        scene["a_public"]["id"], scene["a_private"]["id"], scene["b_public"]["id"],
+        scene["a_public"]["id"],
+        scene["a_private"]["id"],
+        scene["b_public"]["id"],
     }
     assert ids(api.rooms(scene["bob"], "all")) == {
-        scene["a_public"]["id"], scene["b_public"]["id"],
+        scene["a_public"]["id"],
+        scene["b_public"]["id"],
     }
 
 
@@ -231,12 +249,11 @@ def test_join_is_idempotent(client, auth, api, room):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"password": "wrong-pass"}, {"password": None}, {"password": ""}],
+    "body",
+    [{}, {"password": "wrong-pass"}, {"password": None}, {"password": ""}],
     ids=["missing", "wrong", "null", "empty"],
 )
-def test_join_password_room_with_a_wrong_or_missing_password_is_403(
-    client, auth, api, body
-):
+def test_join_password_room_with_a_wrong_or_missing_password_is_403(client, auth, api, body):
     alice = auth.user("alice")
     bob = auth.user("bob")
     locked = api.create_room(alice, "locked", password="s3cret-pass")
@@ -310,9 +327,7 @@ def test_owner_leaving_passes_ownership_to_the_next_member(client, auth, api, ro
     assert api.room(carol, general["id"])["member_count"] == 2
 
 
-def test_last_member_leaving_leaves_the_room_ownerless_until_someone_joins(
-    client, auth, api, room
-):
+def test_last_member_leaving_leaves_the_room_ownerless_until_someone_joins(client, auth, api, room):
     owner, general = room
     bob = auth.user("bob")
     left = client.post(f"/api/rooms/{general['id']}/leave", headers=owner.headers)
@@ -340,11 +355,18 @@ def test_members_lists_role_and_online(client, auth, api, room, sio):
     assert [m["id"] for m in members] == [owner.id, bob.id]
     for member in members:
         assert set(member) == {
-            "id", "username", "display_name", "avatar_url", "online", "last_seen", "role",
+            "id",
+            "username",
+            "display_name",
+            "avatar_url",
+            "online",
+            "last_seen",
+            "role",
             "joined_at",
         }
     assert [(m["username"], m["role"], m["online"]) for m in members] == [
-        ("owner", "owner", False), ("bob", "member", True),
+        ("owner", "owner", False),
+        ("bob", "member", True),
     ]
     sock.disconnect("/chat")
     assert [m["online"] for m in api.members(owner, general["id"])] == [False, False]

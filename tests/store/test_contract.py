@@ -25,8 +25,7 @@ def make_user(store: Store, username: str, email: str | None = None) -> User:
     return store.create_user(username, "hash:" + username, email=email)
 
 
-def make_group(store: Store, owner: User, name: str, visibility: str = "public",
-               **kwargs) -> Room:
+def make_group(store: Store, owner: User, name: str, visibility: str = "public", **kwargs) -> Room:
     return store.create_room(
         name=name, kind="group", visibility=visibility, owner_id=owner.id, **kwargs
     )
@@ -34,15 +33,19 @@ def make_group(store: Store, owner: User, name: str, visibility: str = "public",
 
 def make_direct(store: Store, a: User, b: User) -> Room:
     room = store.create_room(
-        name=None, kind="direct", visibility="private", owner_id=a.id,
+        name=None,
+        kind="direct",
+        visibility="private",
+        owner_id=a.id,
         direct_key=":".join(sorted([a.id, b.id])),
     )
     store.add_member(room.id, b.id)
     return room
 
 
-def post(store: Store, room: Room, author: User, content: str = "hi",
-         **kwargs) -> tuple[Message, bool]:
+def post(
+    store: Store, room: Room, author: User, content: str = "hi", **kwargs
+) -> tuple[Message, bool]:
     return store.add_message(room_id=room.id, author_id=author.id, content=content, **kwargs)
 
 
@@ -105,7 +108,10 @@ def test_create_user_round_trips(store):
     user = store.create_user("Carol", "h", email="carol@example.com", display_name="C")
     assert isinstance(user.id, str) and user.id
     assert (user.username, user.password_hash, user.email, user.display_name) == (
-        "Carol", "h", "carol@example.com", "C"
+        "Carol",
+        "h",
+        "carol@example.com",
+        "C",
     )
     assert user.deleted is False and user.avatar_url is None and user.last_seen is None
     assert_utc(user.created_at)
@@ -142,8 +148,10 @@ def test_users_without_email_do_not_clash(store):
     assert store.get_user_by_login("two").username == "two"
 
 
-@pytest.mark.parametrize("login", ["Alice", "alice", "ALICE", "alice@example.com",
-                                   "ALICE@EXAMPLE.COM", "Alice@Example.com"])
+@pytest.mark.parametrize(
+    "login",
+    ["Alice", "alice", "ALICE", "alice@example.com", "ALICE@EXAMPLE.COM", "Alice@Example.com"],
+)
 def test_login_by_username_or_email_ignoring_case(store, alice, login):
     assert store.get_user_by_login(login) == alice
 
@@ -195,11 +203,15 @@ def test_revoke_token(store):
 
 # -- rooms -----------------------------------------------------------------------
 def test_create_room_round_trips_with_owner_as_member(store, alice):
-    room = make_group(store, alice, "Lounge", visibility="private", description="d",
-                      password_hash="secret-hash")
+    room = make_group(
+        store, alice, "Lounge", visibility="private", description="d", password_hash="secret-hash"
+    )
     assert isinstance(room.id, str) and room.id
     assert (room.name, room.kind, room.visibility, room.owner_id) == (
-        "Lounge", "group", "private", alice.id
+        "Lounge",
+        "group",
+        "private",
+        alice.id,
     )
     assert (room.description, room.password_hash, room.last_seq) == ("d", "secret-hash", 0)
     assert room.has_password and room.direct_key is None
@@ -229,8 +241,13 @@ def test_direct_rooms_do_not_clash_on_name(store, alice, bob, room):
     assert ab.direct_key == ":".join(sorted([alice.id, bob.id]))
     assert store.get_room(ab.id) == ab
     # A direct room's name is not a group name: it neither clashes nor blocks one.
-    named = store.create_room(name="General", kind="direct", visibility="private",
-                              owner_id=bob.id, direct_key="bob:general")
+    named = store.create_room(
+        name="General",
+        kind="direct",
+        visibility="private",
+        owner_id=bob.id,
+        direct_key="bob:general",
+    )
     assert store.get_room(named.id).name == "General"
 
 
@@ -249,8 +266,9 @@ def test_list_rooms_scopes(store, alice, bob):
     priv_b = make_group(store, bob, "priv-b", visibility="private")
     direct = make_direct(store, alice, bob)
     # A direct room is never public, whatever its visibility says.
-    direct_bc = store.create_room(name=None, kind="direct", visibility="public",
-                                  owner_id=bob.id, direct_key="b:c")
+    direct_bc = store.create_room(
+        name=None, kind="direct", visibility="public", owner_id=bob.id, direct_key="b:c"
+    )
 
     def ids(user: User, scope: str) -> set[str]:
         rooms = store.list_rooms(user.id, scope)
@@ -287,7 +305,8 @@ def test_member_counts(store, alice, bob, room):
     store.add_member(room.id, bob.id)
     store.remove_member(empty.id, bob.id)
     assert store.member_counts([room.id, other.id, empty.id, "missing"]) == {
-        room.id: 2, other.id: 1,
+        room.id: 2,
+        other.id: 1,
     }
     assert store.member_counts([]) == {}
 
@@ -296,9 +315,7 @@ def test_add_member_once(store, alice, bob, room):
     assert store.add_member(room.id, bob.id) is True
     assert store.add_member(room.id, bob.id, role="admin") is False
     membership = store.get_membership(room.id, bob.id)
-    assert (membership.room_id, membership.user_id, membership.role) == (
-        room.id, bob.id, "member"
-    )
+    assert (membership.room_id, membership.user_id, membership.role) == (room.id, bob.id, "member")
     assert membership.last_read_seq == 0
     assert_utc(membership.joined_at)
     assert store.add_member(make_group(store, alice, "x").id, bob.id, role="admin") is True
@@ -334,7 +351,6 @@ def test_set_owner(store, alice, bob, room):
     assert store.get_room("missing") is None
 
 
-
 def test_claim_ownership_only_of_an_ownerless_room(store, alice, bob, room):
     assert store.claim_ownership(room.id, bob.id) is False
     assert store.get_room(room.id).owner_id == alice.id
@@ -364,6 +380,7 @@ def test_concurrent_claims_make_one_owner(make_store, kind):
     assert sorted(results) == [False] * 7 + [True]
     assert store.get_room(room.id).owner_id in {u.id for u in claimants}
 
+
 def test_get_memberships(store, alice, bob, room):
     mine = make_group(store, bob, "mine")
     theirs = make_group(store, alice, "theirs")
@@ -381,7 +398,9 @@ def test_list_members_in_join_order(store, alice, bob, room):
         store.add_member(room.id, user.id, role="admin" if user is carol else "member")
     members = store.list_members(room.id)
     assert [(m.user_id, m.role) for m in members] == [
-        (alice.id, "owner"), (carol.id, "admin"), (bob.id, "member"),
+        (alice.id, "owner"),
+        (carol.id, "admin"),
+        (bob.id, "member"),
     ]
     assert store.list_members("missing") == []
 
@@ -399,12 +418,16 @@ def test_mark_read_never_goes_back(store, alice, bob, room):
 # -- messages --------------------------------------------------------------------
 def test_add_message_round_trips(store, alice, room):
     first, _ = post(store, room, alice, "first")
-    message, created = post(store, room, alice, "hello", type="system", reply_to=first.id,
-                            client_id="c-1")
+    message, created = post(
+        store, room, alice, "hello", type="system", reply_to=first.id, client_id="c-1"
+    )
     assert created is True
     assert isinstance(message.id, str) and message.id
     assert (message.room_id, message.seq, message.author_id, message.content) == (
-        room.id, 2, alice.id, "hello"
+        room.id,
+        2,
+        alice.id,
+        "hello",
     )
     assert (message.type, message.reply_to, message.client_id) == ("system", first.id, "c-1")
     assert message.deleted is False and message.edited_at is None
@@ -524,9 +547,7 @@ def test_last_messages(store, alice, bob, room):
 def test_tombstone_keeps_the_seq_and_blanks_the_content(store, alice, room):
     made = fill(store, room, alice, 3)
     gone = store.tombstone_message(room.id, made[1].id)
-    assert (gone.id, gone.seq, gone.room_id, gone.author_id) == (
-        made[1].id, 2, room.id, alice.id
-    )
+    assert (gone.id, gone.seq, gone.room_id, gone.author_id) == (made[1].id, 2, room.id, alice.id)
     assert gone.deleted is True and gone.content == ""
     assert gone.created_at == made[1].created_at
     assert store.get_message(room.id, made[1].id) == gone
@@ -552,8 +573,12 @@ def test_datetimes_round_trip_as_aware_utc(store, alice, room):
     stored_room = store.get_room(room.id)
     membership = store.get_membership(room.id, alice.id)
     stored_message = store.get_message(room.id, message.id)
-    for moment in (user.created_at, stored_room.created_at, membership.joined_at,
-                   stored_message.created_at):
+    for moment in (
+        user.created_at,
+        stored_room.created_at,
+        membership.joined_at,
+        stored_message.created_at,
+    ):
         assert_utc(moment)
     assert user.created_at == alice.created_at
     assert stored_room.created_at == room.created_at
@@ -628,8 +653,9 @@ def test_sqlite_concurrent_same_client_id_stores_once(make_store):
 
     def worker() -> None:
         start.wait()
-        results.append(store.add_message(room_id=room.id, author_id=author.id,
-                                         content="x", client_id="same"))
+        results.append(
+            store.add_message(room_id=room.id, author_id=author.id, content="x", client_id="same")
+        )
 
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]
     for thread in threads:
@@ -698,11 +724,19 @@ def test_mongo_driver_failures_are_store_errors(mongo_store, monkeypatch):
         mongo_store.get_user("someone")
 
 
-@pytest.mark.parametrize("key, field", [("username_key", "username"), ("email_key", "email"),
-                                        ("name_key", "name"), ("direct_key", "direct_key")])
+@pytest.mark.parametrize(
+    "key, field",
+    [
+        ("username_key", "username"),
+        ("email_key", "email"),
+        ("name_key", "name"),
+        ("direct_key", "direct_key"),
+    ],
+)
 def test_mongo_names_the_clash_from_a_servers_key_pattern(mongo_store, key, field):
     """A real server names the index in keyPattern; mongomock never does, so test it here."""
-    error = DuplicateKeyError("E11000 duplicate key error", 11000,
-                              {"keyPattern": {key: 1}, "keyValue": {key: "x"}})
+    error = DuplicateKeyError(
+        "E11000 duplicate key error", 11000, {"keyPattern": {key: 1}, "keyValue": {key: "x"}}
+    )
     clash = mongo_store._duplicate(error, mongo_store._users, {"_id": "1"}, [])
     assert clash.field == field
