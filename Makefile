@@ -1,8 +1,12 @@
-# `make run` and `make test` set themselves up: a fresh machine needs only Python 3.11.
+# `make run` and `make test` set themselves up: a fresh machine needs only Python 3.11
+# (and Node.js with npm for the web client's Socket.IO script and the benchmark).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+NPM    := $(shell command -v npm)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# npm ci writes node_modules/.package-lock.json; it is the stamp of the JavaScript install.
+NODE_STAMP := $(if $(NPM),node_modules/.package-lock.json)
 
 .PHONY: run test lint bench clean
 
@@ -11,10 +15,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python wsgi.py
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -23,8 +30,8 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/messages.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
