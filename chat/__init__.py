@@ -1,112 +1,31 @@
-"""The chat server: `create_app(config)` builds one Flask app with its Socket.IO."""
+"""The chat server: `create_app(config)` builds one Flask app with its Socket.IO.
+
+Importing `chat` imports nothing else: the domain and the services must load without
+Flask (a test holds this), so the factory and the Socket.IO object are fetched on use.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from .concurrency import hub
-from .errors import register_error_handlers
-from .extensions import cors, jwt, socketio
-from .realtime import NAMESPACE
-from .realtime.control import control_for
-from .realtime.publisher import SocketPublisher
-from .services import build_services
-from .services.presence import Presence
-from .store import open_store
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask_socketio import SocketIO
 
 __all__ = ["create_app", "socketio"]
 
 
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` is a class or mapping laid over `config.Config`."""
-    app = Flask(__name__, instance_relative_config=True)
-    from config import Config
+    from .app import create_app as factory
 
-    app.config.from_object(Config)
-    if isinstance(config, Mapping):
-        app.config.from_mapping(config)
-    elif config is not None:
-        app.config.from_object(config)
-    os.makedirs(app.instance_path, exist_ok=True)
-    _load_secrets(app)
-    app.json.sort_keys = False
-
-    store = open_store(app.config["DATABASE_URL"], app.instance_path)
-    store.init_schema()
-    if hub() == "eventlet" and type(store).__name__ == "MongoStore":
-        app.logger.warning("PyMongo does not support eventlet: set ASYNC_MODE=gevent")
-    control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
-    presence = Presence()
-    publisher = SocketPublisher(socketio, presence, control)
-    app.extensions["chat"] = build_services(
-        store, publisher, presence, app.config["PASSWORD_HASH_METHOD"]
-    )
-    _init_extensions(app)
-    _register_blueprints(app)
-    if control and hub() != "threading":
-        socketio.start_background_task(control.listen, publisher.obey)
-    return app
+    return factory(config)
 
 
-def _load_secrets(app: Flask) -> None:
-    """Production must be given its keys; development makes them once and keeps them."""
-    missing = [k for k in ("SECRET_KEY", "JWT_SECRET_KEY") if not app.config.get(k)]
-    if not missing:
-        return
-    if app.config["APP_ENV"] == "production":
-        raise RuntimeError(f"Set {' and '.join(missing)} in the environment for production.")
-    path = os.path.join(app.instance_path, "secrets.json")
-    kept = {}
-    if os.path.exists(path):
-        with open(path) as file:
-            kept = json.load(file)
-    for key in missing:
-        kept.setdefault(key, secrets.token_urlsafe(48))
-        app.config[key] = kept[key]
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-        json.dump(kept, file)
+def __getattr__(name: str) -> SocketIO:
+    if name == "socketio":
+        from .extensions import socketio
 
-
-def _origins(app: Flask) -> list[str] | str | None:
-    raw = (app.config.get("CORS_ORIGINS") or "").strip()
-    if raw == "*":
-        return "*"
-    return [o.strip() for o in raw.split(",") if o.strip()] or None
-
-
-def _init_extensions(app: Flask) -> None:
-    from .auth.identity import register_jwt_callbacks
-    from .realtime.namespace import ChatNamespace
-
-    app.config["JWT_ERROR_MESSAGE_KEY"] = "message"
-    jwt.init_app(app)
-    register_jwt_callbacks(jwt)
-    origins = _origins(app)
-    if origins:
-        cors.init_app(app, origins=origins)
-    register_error_handlers(app)
-    socketio.init_app(
-        app,
-        async_mode=hub(),
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        cors_allowed_origins=origins,
-        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
-        # Handle a socket's events one after another, as sent: concurrent handlers
-        # would let a sender's second message overtake its first.
-        async_handlers=False,
-    )
-    socketio.on_namespace(ChatNamespace(NAMESPACE))
-
-
-def _register_blueprints(app: Flask) -> None:
-    from . import auth, legacy, messages, rooms, users
-    from .health import bp as health_bp
-
-    for blueprint in (auth.bp, users.bp, rooms.bp, messages.bp, legacy.bp, health_bp):
-        app.register_blueprint(blueprint)
+        return socketio
+    raise AttributeError(f"module 'chat' has no attribute {name!r}")

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from .domain.errors import StoreError
 from .http import services
-from .store import StoreError
 
 bp = Blueprint("health", __name__)
 

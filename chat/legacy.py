@@ -12,7 +12,7 @@ from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
 from .auth import tokens
-from .errors import Forbidden
+from .domain.errors import Forbidden
 from .http import load_body, load_query, me, services
 from .schemas.inputs import HistoryQuery
 from .schemas.legacy import (

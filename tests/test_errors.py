@@ -138,7 +138,7 @@ def test_health(client):
 
 
 def test_health_is_503_when_the_store_does_not_answer(app, client, monkeypatch):
-    from chat.store import StoreError
+    from chat.domain.errors import StoreError
 
     def down() -> None:
         raise StoreError("no answer")

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask_jwt_extended import JWTManager
 
-from ..errors import json_error
 from ..http import services
+from ..http.errors import json_error
 
 
 def _refuse(message: str) -> Any:

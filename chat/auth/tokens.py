@@ -9,10 +9,10 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from jwt import PyJWTError
 
-from ..errors import Invalid
+from ..domain.errors import Invalid
+from ..domain.models import User
 from ..http import services
 from ..schemas.outputs import me_out
-from ..store import User
 
 
 def issue(user: User) -> dict[str, Any]:

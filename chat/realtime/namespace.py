@@ -18,14 +18,15 @@ from flask_socketio import (
 )
 from marshmallow import Schema
 
-from ..errors import ChatError, Unauthorized, as_ack
+from ..domain.errors import ChatError, Unauthorized
+from ..domain.models import User
 from ..extensions import socketio
 from ..http import services
 from ..schemas.inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
 from ..schemas.outputs import message_out, page_out, room_out, users_out
 from ..services.presence import Session
-from ..store import User
 from . import NAMESPACE, room_channel, user_channel
+from .acks import failed
 
 
 def _token(auth: Any) -> str | None:
@@ -71,7 +72,7 @@ def event(schema: type[Schema]) -> Callable:
                     raise ChatError("The payload must be an object.")
                 return {"ok": True, **handler(self, user, **schema().load(data))}
             except Exception as error:  # every failure becomes an ack, none kills the socket
-                ack = as_ack(error)
+                ack = failed(error)
                 emit("error", {"event": handler.__name__.removeprefix("on_"), **ack["error"]})
                 if isinstance(error, SessionEnded):
                     _close_after_reply(request.sid)

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
+from ..domain.models import Message, Room, User
 from ..schemas.outputs import message_out, user_out
 from ..services.presence import Presence
-from ..store import Message, Room, User
 from . import NAMESPACE, room_channel
 from .control import ControlChannel
 

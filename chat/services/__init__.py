@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store import Store
+from ..domain.store import Store
 from .accounts import AccountService
 from .events import Publisher
 from .messages import MessageService

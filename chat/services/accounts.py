@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..errors import Conflict, NotFound, Unauthorized
-from ..store import DuplicateError, Store, User
+from ..domain.errors import Conflict, DuplicateError, NotFound, Unauthorized
+from ..domain.models import User
+from ..domain.store import Store
 from .events import Publisher
 from .passwords import Hasher
 from .presence import Presence

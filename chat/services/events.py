@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..store import Message, Room, User
+from ..domain.models import Message, Room, User
 
 
 class Publisher(Protocol):

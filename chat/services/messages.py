@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..concurrency import StripedLock
-from ..errors import Forbidden, Invalid, NotFound
-from ..store import Membership, Message, Page, Store, User
+from ..domain.errors import Forbidden, Invalid, NotFound
+from ..domain.models import Membership, Message, Page, User
+from ..domain.store import Store
 from .events import Publisher
 from .rooms import MANAGERS, RoomService
 

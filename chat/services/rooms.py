@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import Conflict, Forbidden, NotFound
-from ..store import DuplicateError, Membership, Room, Store, User
+from ..domain.errors import Conflict, DuplicateError, Forbidden, NotFound
+from ..domain.models import Membership, Room, User
+from ..domain.store import Store
 from .events import Publisher
 from .passwords import Hasher
 from .presence import Presence

@@ -1,23 +1,16 @@
-"""Pick the store from a URL: SQLite unless it says MongoDB."""
+"""The store implementations, picked from a URL: SQLite unless it says MongoDB.
+
+Only the application factory imports this package; everything else names the store by
+its interface, `chat.domain.store.Store`.
+"""
 
 from __future__ import annotations
 
 import os
 
-from .base import DuplicateError, Store, StoreError
-from .models import Membership, Message, Page, Room, User
+from ..domain.store import Store
 
-__all__ = [
-    "DuplicateError",
-    "Membership",
-    "Message",
-    "Page",
-    "Room",
-    "Store",
-    "StoreError",
-    "User",
-    "open_store",
-]
+__all__ = ["open_store"]
 
 
 def open_store(url: str | None, instance_path: str) -> Store:

@@ -29,8 +29,9 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from .base import DuplicateError, Store, StoreError
-from .models import Membership, Message, Page, Room, User, now
+from ..domain.errors import DuplicateError, StoreError
+from ..domain.models import Membership, Message, Page, Room, User, now
+from ..domain.store import Store
 
 # Which stored key each unique index guards, and the field name DuplicateError carries
 # (the same names as the SQLite store's).

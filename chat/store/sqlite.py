@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..concurrency import offload, os_lock
-from .base import DuplicateError, Store, StoreError
-from .models import Membership, Message, Page, Room, User, now
+from ..domain.errors import DuplicateError, StoreError
+from ..domain.models import Membership, Message, Page, Room, User, now
+from ..domain.store import Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from chat.store.base import Store
+from chat.domain.store import Store
 from chat.store.mongo import MongoStore
 from chat.store.sqlite import SQLiteStore
 from tests.support import MONGO_STORES, MONGODB_URI, STORES, with_database

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo.errors import AutoReconnect, DuplicateKeyError, ServerSelectionTimeoutError
 
-from chat.store.base import DuplicateError, Store, StoreError
-from chat.store.models import Membership, Message, Room, User
+from chat.domain.errors import DuplicateError, StoreError
+from chat.domain.models import Membership, Message, Room, User
+from chat.domain.store import Store
 from tests.support import THREAD_SAFE_STORES
 
 GARBAGE_IDS = ["", "nope", "0" * 24, "ffffffffffffffffffffffff", "'; DROP TABLE users; --"]

@@ -9,9 +9,9 @@ from flask_jwt_extended import current_user
 from marshmallow import Schema
 from werkzeug.exceptions import BadRequest
 
-from .errors import ChatError
-from .services import Services
-from .store import User
+from ..domain.errors import ChatError
+from ..domain.models import User
+from ..services import Services
 
 
 def services() -> Services:

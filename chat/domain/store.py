@@ -1,8 +1,11 @@
 """The store interface: everything the services may ask of persistence.
 
-Two implementations (`sqlite.SQLiteStore`, `mongo.MongoStore`) pass one contract
-test-suite (tests/store/). Uniqueness and sequence allocation are the store's job,
-done with unique indexes and atomic updates, never check-then-insert in a service.
+It lives in the domain, not in `chat.store`, so services depend on this contract and
+never on an implementation. Two implementations (`chat.store.sqlite.SQLiteStore`,
+`chat.store.mongo.MongoStore`) pass one contract test-suite (tests/store/). Uniqueness
+and sequence allocation are the store's job, done with unique indexes and atomic
+updates, never check-then-insert in a service. Failures are `StoreError`; clashes on a
+unique index are `DuplicateError` (both in `chat.domain.errors`).
 """
 
 from __future__ import annotations
@@ -10,19 +13,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from .models import Membership, Message, Page, Room, User
-
-
-class StoreError(Exception):
-    """The store could not be reached or failed; /health reports it."""
-
-
-class DuplicateError(Exception):
-    """A unique index refused a write; `field` names what clashed."""
-
-    def __init__(self, field: str):
-        super().__init__(f"duplicate {field}")
-        self.field = field
+from .models import (
+    Membership,
+    Message,
+    MessageType,
+    Page,
+    Role,
+    Room,
+    RoomKind,
+    Scope,
+    User,
+    Visibility,
+)
 
 
 class Store(ABC):
@@ -73,8 +75,8 @@ class Store(ABC):
         self,
         *,
         name: str | None,
-        kind: str,
-        visibility: str,
+        kind: RoomKind,
+        visibility: Visibility,
         owner_id: str,
         description: str = "",
         password_hash: str | None = None,
@@ -86,7 +88,7 @@ class Store(ABC):
     def get_room(self, room_id: str) -> Room | None: ...
 
     @abstractmethod
-    def list_rooms(self, user_id: str, scope: str) -> list[Room]:
+    def list_rooms(self, user_id: str, scope: Scope) -> list[Room]:
         """Rooms the user is in, direct ones included ('joined'), public group rooms
         ('public'), or both ('all'), oldest first."""
 
@@ -94,14 +96,14 @@ class Store(ABC):
     def member_counts(self, room_ids: list[str]) -> dict[str, int]: ...
 
     @abstractmethod
-    def add_member(self, room_id: str, user_id: str, role: str = "member") -> bool:
+    def add_member(self, room_id: str, user_id: str, role: Role = "member") -> bool:
         """Add a membership; False when the user already was a member."""
 
     @abstractmethod
     def remove_member(self, room_id: str, user_id: str) -> bool: ...
 
     @abstractmethod
-    def set_role(self, room_id: str, user_id: str, role: str) -> bool:
+    def set_role(self, room_id: str, user_id: str, role: Role) -> bool:
         """Change a member's role; False when the user is not a member."""
 
     @abstractmethod
@@ -138,7 +140,7 @@ class Store(ABC):
         room_id: str,
         author_id: str,
         content: str,
-        type: str = "text",
+        type: MessageType = "text",
         reply_to: str | None = None,
         client_id: str | None = None,
     ) -> tuple[Message, bool]:

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
+
+RoomKind = Literal["group", "direct"]
+Visibility = Literal["public", "private"]
+Role = Literal["owner", "admin", "member"]
+MessageType = Literal["text"]
+Scope = Literal["joined", "public", "all"]
+TokenType = Literal["access", "refresh"]
 
 
 @dataclass
@@ -29,8 +37,8 @@ class User:
 class Room:
     id: str
     name: str | None
-    kind: str  # "group" | "direct"
-    visibility: str  # "public" | "private"
+    kind: RoomKind
+    visibility: Visibility
     owner_id: str | None
     created_at: datetime
     description: str = ""
@@ -58,7 +66,7 @@ class Room:
 class Membership:
     room_id: str
     user_id: str
-    role: str  # "owner" | "admin" | "member"
+    role: Role
     joined_at: datetime
     last_read_seq: int = 0
     # Filled by services for member listings; never stored with the membership.
@@ -73,7 +81,7 @@ class Message:
     author_id: str | None
     content: str
     created_at: datetime
-    type: str = "text"
+    type: MessageType = "text"
     reply_to: str | None = None
     client_id: str | None = None
     edited_at: datetime | None = None
