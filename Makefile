@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 # npm ci writes node_modules/.package-lock.json; it is the stamp of the JavaScript install.
 NODE_STAMP := $(if $(NPM),node_modules/.package-lock.json)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint typecheck lock bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -21,14 +22,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python wsgi.py
 
-test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m ruff check .
-	$(BIN)/python -m ruff format --check .
+test: lint typecheck $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
+# Re-pin every requirement from the .in files (pip-tools); commit the .txt files it writes.
+LOCK := $(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras --allow-unsafe
+lock: $(STAMP)
+	$(LOCK) --upgrade -o requirements.txt requirements.in
+	$(LOCK) --upgrade -o requirements-dev.txt requirements-dev.in
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/messages.py

@@ -26,8 +26,13 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return default if value is None else int(value)
+
+
 def _seconds(name: str, default: int) -> timedelta:
-    return timedelta(seconds=int(_env(name, str(default))))
+    return timedelta(seconds=_int(name, default))
 
 
 class Config:
@@ -48,9 +53,9 @@ class Config:
     # werkzeug.security method; scrypt is the slow, memory-hard default.
     PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
     # Bounds one HTTP body and one Socket.IO packet; message content is bounded by schema.
-    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(64 * 1024)))
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
     HOST = _env("HOST", "127.0.0.1")
-    PORT = int(_env("PORT", "5000"))
+    PORT = _int("PORT", 5000)
     TESTING = False
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from .concurrency import hub
 from .extensions import cors, jwt, socketio
@@ -33,7 +34,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
     _load_secrets(app)
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False  # keep the schemas' field order
 
     store = open_store(app.config["DATABASE_URL"], app.instance_path)
     store.init_schema()

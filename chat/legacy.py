@@ -84,4 +84,4 @@ def get_messages(room_id: str) -> Any:
 @bp.get("/get_rooms")
 @jwt_required()
 def get_rooms() -> Any:
-    return {"rooms": rooms_out.dump(services().rooms.list(me(), "all"))}
+    return {"rooms": rooms_out.dump(services().rooms.listing(me(), "all"))}

@@ -1,11 +1,20 @@
-"""How a token becomes a user, and how a refused token is answered (always 401 JSON)."""
+"""How a token becomes a user, and how a refused token is answered (always 401 JSON).
+
+flask-jwt-extended checks the signature, expiry and token type; whether the token is
+still good and whose it is comes from `AccountService.session_user`, the call the
+Socket.IO namespace makes too. It runs in the blocklist callback (the first hook after
+decoding) and raises `Unauthorized` with the reason; the user it found is kept for
+the user-lookup callback, so a request costs one check.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_jwt_extended import JWTManager
 
+from ..domain.models import User
 from ..http import services
 from ..http.errors import json_error
 
@@ -15,13 +24,14 @@ def _refuse(message: str) -> Any:
 
 
 def register_jwt_callbacks(jwt: JWTManager) -> None:
-    @jwt.user_lookup_loader
-    def _user(_header: dict, payload: dict) -> Any:
-        return services().accounts.active_user(payload["sub"])
-
     @jwt.token_in_blocklist_loader
-    def _revoked(_header: dict, payload: dict) -> bool:
-        return services().accounts.is_revoked(payload["jti"])
+    def _check(_header: dict, payload: dict) -> bool:
+        g.chat_token_user = services().accounts.session_user(payload["sub"], payload["jti"])
+        return False
+
+    @jwt.user_lookup_loader
+    def _user(_header: dict, _payload: dict) -> User:
+        return g.chat_token_user
 
     @jwt.unauthorized_loader
     def _missing(reason: str) -> Any:
@@ -34,11 +44,3 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
     @jwt.expired_token_loader
     def _expired(_header: dict, _payload: dict) -> Any:
         return _refuse("The token has expired.")
-
-    @jwt.revoked_token_loader
-    def _was_revoked(_header: dict, _payload: dict) -> Any:
-        return _refuse("The token has been revoked.")
-
-    @jwt.user_lookup_error_loader
-    def _gone(_header: dict, _payload: dict) -> Any:
-        return _refuse("The account of this token no longer exists.")

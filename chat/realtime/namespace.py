@@ -29,6 +29,11 @@ from . import NAMESPACE, room_channel, user_channel
 from .acks import failed
 
 
+def current_sid() -> str:
+    """The socket of the event being handled (Flask-SocketIO sets it on the request)."""
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
 def _token(auth: Any) -> str | None:
     """From `auth: {token}` or `?token=`, with or without a `Bearer ` prefix."""
     token = auth.get("token") if isinstance(auth, dict) else None
@@ -75,7 +80,7 @@ def event(schema: type[Schema]) -> Callable:
                 ack = failed(error)
                 emit("error", {"event": handler.__name__.removeprefix("on_"), **ack["error"]})
                 if isinstance(error, SessionEnded):
-                    _close_after_reply(request.sid)
+                    _close_after_reply(current_sid())
                 return ack
 
         return run
@@ -91,32 +96,32 @@ class ChatNamespace(Namespace):
         if session is None:
             raise ConnectionRefusedError("unauthorized")
         join_room(user_channel(session.user_id))
-        services().presence.connect(request.sid, session)
+        services().presence.connect(current_sid(), session)
 
     def _authenticate(self, token: str | None) -> Session | None:
         if not token:
             return None
         try:
             claims = decode_token(token)
-        except Exception:  # any decoding failure is just "unauthorized" to the client
+            if claims.get("type") != "access":
+                return None
+            user = services().accounts.session_user(claims["sub"], claims["jti"])
+        except Exception:  # any decoding or checking failure is just "unauthorized"
             return None
-        if claims.get("type") != "access" or services().accounts.is_revoked(claims["jti"]):
-            return None
-        user = services().accounts.active_user(claims["sub"])
-        return Session(user.id, claims["jti"]) if user else None
+        return Session(user.id, claims["jti"])
 
     def on_disconnect(self, reason: Any = None) -> None:
-        services().presence.disconnect(request.sid)
+        services().presence.disconnect(current_sid())
 
     def current_user(self) -> User:
         """The socket's user, re-checked: a token revoked since connect ends the socket."""
-        session = services().presence.session(request.sid)
-        user = None
-        if session and not services().accounts.is_revoked(session.jti):
-            user = services().accounts.active_user(session.user_id)
-        if user is None:
+        session = services().presence.session(current_sid())
+        if session is None:
             raise SessionEnded()
-        return user
+        try:
+            return services().accounts.session_user(session.user_id, session.jti)
+        except Unauthorized as refused:
+            raise SessionEnded() from refused
 
     # -- events ----------------------------------------------------------
     @event(SocketJoinIn)
@@ -128,7 +133,7 @@ class ChatNamespace(Namespace):
         """
         room, _ = services().rooms.join(user, room_id, password)
         join_room(room_channel(room.id))
-        services().presence.watch(room.id, user.id, request.sid)
+        services().presence.watch(room.id, user.id, current_sid())
         page = services().messages.history(user, room.id, after=after_seq)
         return {"room": room_out.dump(room), "last_read_seq": room.last_read_seq, **page_out(page)}
 
@@ -136,7 +141,7 @@ class ChatNamespace(Namespace):
     def on_leave(self, user: User, room_id: str):
         """Stop watching; the membership stays."""
         leave_room(room_channel(room_id))
-        services().presence.unwatch(room_id, request.sid)
+        services().presence.unwatch(room_id, current_sid())
         return {"room_id": room_id}
 
     @event(SocketMessageIn)

@@ -14,7 +14,7 @@ from . import bp
 @jwt_required()
 def list_rooms() -> Any:
     scope = load_query(RoomListQuery())["scope"]
-    return {"rooms": rooms_out.dump(services().rooms.list(me(), scope))}
+    return {"rooms": rooms_out.dump(services().rooms.listing(me(), scope))}
 
 
 @bp.post("")

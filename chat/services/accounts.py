@@ -46,8 +46,21 @@ class AccountService:
             raise Unauthorized("Wrong username or password.")
         return user
 
+    def session_user(self, user_id: str, jti: str) -> User:
+        """Is this token good, and whose is it? The one answer for REST and sockets.
+
+        Called by the JWT callbacks on every request, and by the namespace at connect
+        and before every event: a revoked token or a gone account is refused in both.
+        """
+        if self.store.is_token_revoked(jti):
+            raise Unauthorized("The token has been revoked.")
+        user = self.active_user(user_id)
+        if user is None:
+            raise Unauthorized("The account of this token no longer exists.")
+        return user
+
     def active_user(self, user_id: str) -> User | None:
-        """The live account behind a token, or None when it is gone."""
+        """The live account behind an id, or None when it is gone."""
         user = self.store.get_user(user_id)
         if user is None or user.deleted:
             return None
@@ -62,10 +75,7 @@ class AccountService:
 
     def logout(self, user_id: str, tokens: list[tuple[str, datetime]]) -> None:
         """Revoke (jti, expiry) pairs in the shared store, so every process refuses them
-        at once, and close this process's sockets that signed in with them."""
+        at once, and close the sockets that signed in with them."""
         for jti, expires_at in tokens:
             self.store.revoke_token(jti, expires_at)
         self.publisher.tokens_revoked(user_id, [jti for jti, _ in tokens])
-
-    def is_revoked(self, jti: str) -> bool:
-        return self.store.is_token_revoked(jti)

@@ -74,6 +74,8 @@ class MessageService:
         if message.deleted:
             return message
         tombstone = self.store.tombstone_message(message.room_id, message.id)
+        if tombstone is None:  # the room went, with its history, since the lookup
+            raise NotFound("No such message.")
         self._attach_authors([tombstone])
         self.publisher.message_deleted(tombstone)
         return tombstone

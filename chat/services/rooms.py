@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain.errors import Conflict, DuplicateError, Forbidden, NotFound
-from ..domain.models import Membership, Room, User
+from ..domain.models import Membership, Room, Scope, User, Visibility
 from ..domain.store import Store
 from .events import Publisher
 from .passwords import Hasher
@@ -43,7 +43,7 @@ class RoomService:
         room, _ = self._visible(user, room_id)
         return self.describe(user, [room])[0]
 
-    def list(self, user: User, scope: str = "joined") -> list[Room]:
+    def listing(self, user: User, scope: Scope = "joined") -> list[Room]:
         return self.describe(user, self.store.list_rooms(user.id, scope))
 
     def describe(self, user: User, rooms: list[Room]) -> list[Room]:
@@ -78,7 +78,7 @@ class RoomService:
         user: User,
         name: str,
         description: str = "",
-        visibility: str = "public",
+        visibility: Visibility = "public",
         password: str | None = None,
     ) -> Room:
         password_hash = self.hasher.hash(password) if password else None

@@ -151,13 +151,15 @@ def _int(value: Any) -> int:
     return value
 
 
-def _dt(value: datetime | None) -> datetime | None:
+def _dt(value: datetime) -> datetime:
     """A stored time as aware UTC, whatever the driver handed back (naive means UTC)."""
-    if value is None:
-        return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _dt_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _dt(value)
 
 
 def _user(doc: dict[str, Any]) -> User:
@@ -169,7 +171,7 @@ def _user(doc: dict[str, Any]) -> User:
         email=doc.get("email"),
         display_name=doc.get("display_name"),
         avatar_url=doc.get("avatar_url"),
-        last_seen=_dt(doc.get("last_seen")),
+        last_seen=_dt_or_none(doc.get("last_seen")),
         deleted=bool(doc.get("deleted", False)),
     )
 
@@ -210,7 +212,7 @@ def _message(doc: dict[str, Any]) -> Message:
         type=doc.get("type", "text"),
         reply_to=doc.get("reply_to"),
         client_id=doc.get("client_id"),
-        edited_at=_dt(doc.get("edited_at")),
+        edited_at=_dt_or_none(doc.get("edited_at")),
         deleted=bool(doc.get("deleted", False)),
     )
 
@@ -249,6 +251,7 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
 
 class MongoStore(Store):
     def __init__(self, url: str):
+        self._client: Any
         if url.startswith("mongomock://"):
             import mongomock  # a test dependency: only needed for this scheme
 

@@ -106,8 +106,12 @@ def _ts(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _dt_or_none(value: str | None) -> datetime | None:
+    return None if value is None else _dt(value)
 
 
 def _key(value: str | None) -> str | None:
@@ -131,7 +135,7 @@ def _user(row: sqlite3.Row) -> User:
         email=row["email"],
         display_name=row["display_name"],
         avatar_url=row["avatar_url"],
-        last_seen=_dt(row["last_seen"]),
+        last_seen=_dt_or_none(row["last_seen"]),
         deleted=bool(row["deleted"]),
     )
 
@@ -172,7 +176,7 @@ def _message(row: sqlite3.Row) -> Message:
         type=row["type"],
         reply_to=row["reply_to"],
         client_id=row["client_id"],
-        edited_at=_dt(row["edited_at"]),
+        edited_at=_dt_or_none(row["edited_at"]),
         deleted=bool(row["deleted"]),
     )
 
