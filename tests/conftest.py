@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from chat import create_app, socketio
 from config import TestConfig
+from tests import redis_server
 from tests.support import MONGODB_URI, STORES, with_database
 
 
@@ -183,3 +184,17 @@ def chat(auth, api, room):
     bob = auth.user("bob")
     api.join(bob, general["id"])
     return owner, bob, general["id"]
+
+
+@pytest.fixture(scope="session")
+def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    yield from redis_server.redis_url(tmp_path_factory)
+
+
+@pytest.fixture
+def redis_url(_redis_server: str | None) -> str:
+    """The URL of a Redis server for this test (the suite's own; see tests/redis_server.py)."""
+    if _redis_server is None:
+        redis_server.unavailable("no redis-server binary on PATH and no TEST_REDIS_URL")
+    assert _redis_server is not None
+    return _redis_server

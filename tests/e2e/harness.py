@@ -36,7 +36,6 @@ MODES = ["eventlet", "gevent"]
 STARTUP_DEADLINE = 20.0
 WAIT = 10.0  # default deadline for anything the server should do promptly
 PASSWORD = "password123"
-REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Settings the server reads; blanked so neither the caller's environment nor a `.env`
 # file (python-dotenv never overrides a variable that is set, even to "") leaks in.
@@ -45,8 +44,6 @@ _BLANKED = (
     "MONGODB_URI",
     "SOCKETIO_MESSAGE_QUEUE",
     "CORS_ORIGINS",
-    "RATELIMIT_STORAGE_URI",
-    "EMAIL_VERIFICATION",
 )
 
 SERVERS = pytest.StashKey[list]()
@@ -199,9 +196,6 @@ def server_env(
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         SECRET_KEY="e2e-secret-key-0123456789abcdef0123456789abcdef",
         JWT_SECRET_KEY="e2e-jwt-secret-key-0123456789abcdef0123456789abcdef",
-        # The tests send bursts far above the default message limit; limits have their
-        # own tests. Harmless where rate limiting is not (yet) implemented.
-        RATELIMIT_ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -402,19 +396,3 @@ class ChatSocket:
             f"{count} new_message events in room {room_id}",
         )
         return self.messages(room_id)
-
-
-def require_redis(url: str = REDIS_URL) -> str:
-    """Return `url` if Redis answers PING there; otherwise skip, or fail when CI=true."""
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        client.ping()
-        client.close()
-    except Exception as error:  # connection refused, timeout, auth: all "not usable"
-        reason = f"Redis is not reachable at {url}: {type(error).__name__}: {error}"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{reason} (CI=true: the message-queue tests must run)", pytrace=False)
-        pytest.skip(reason)
-    return url
