@@ -13,16 +13,17 @@ USERNAME = validate.Regexp(
 )
 
 
-class Id(fields.Field):
+class Id(fields.String):
     """An id is a string; old clients send numbers, which are taken as their text."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("validate", validate.Length(min=1, max=64))
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValidationError("Must be an id string.")
-        text = str(value).strip()
-        if not 1 <= len(text) <= 64:
-            raise ValidationError("Must be an id string.")
-        return text
+        return str(value).strip()  # its length is checked by the validator
 
 
 class Trimmed(fields.String):

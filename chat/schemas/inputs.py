@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from .base import InputSchema
 from .fields import USERNAME, Id, Trimmed, content, password, seq
 
 
-class RegisterIn(Schema):
+class RegisterIn(InputSchema):
     username = fields.String(required=True, validate=USERNAME)
     password = password(required=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     display_name = Trimmed(max_len=64, load_default=None, allow_none=True)
 
 
-class LoginIn(Schema):
+class LoginIn(InputSchema):
     username = fields.String(load_default=None, validate=validate.Length(max=254))
     email = fields.String(load_default=None, validate=validate.Length(max=254))
     password = fields.String(required=True, validate=validate.Length(max=1024))
@@ -27,11 +28,11 @@ class LoginIn(Schema):
             raise ValidationError("Give a username or an email.", "username")
 
 
-class LogoutIn(Schema):
+class LogoutIn(InputSchema):
     refresh_token = fields.String(load_default=None, validate=validate.Length(max=4096))
 
 
-class RoomCreateIn(Schema):
+class RoomCreateIn(InputSchema):
     name = Trimmed(max_len=64, required=True)
     description = Trimmed(min_len=0, max_len=500, load_default="")
     visibility = fields.String(
@@ -42,17 +43,17 @@ class RoomCreateIn(Schema):
     )
 
 
-class RoomJoinIn(Schema):
+class RoomJoinIn(InputSchema):
     password = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
 
 
-class RoomListQuery(Schema):
+class RoomListQuery(InputSchema):
     scope = fields.String(
         load_default="joined", validate=validate.OneOf(["joined", "public", "all"])
     )
 
 
-class MessageIn(Schema):
+class MessageIn(InputSchema):
     content = content(required=True)
     reply_to = Id(load_default=None, allow_none=True)
     client_id = fields.String(
@@ -60,7 +61,7 @@ class MessageIn(Schema):
     )
 
 
-class HistoryQuery(Schema):
+class HistoryQuery(InputSchema):
     before = seq(load_default=None)
     after = seq(load_default=None)
     limit = fields.Integer(strict=False, load_default=50, validate=validate.Range(min=1, max=100))
@@ -69,7 +70,7 @@ class HistoryQuery(Schema):
 # -- Socket.IO payloads: the REST bodies plus the room they name ------------------
 
 
-class RoomRef(Schema):
+class RoomRef(InputSchema):
     room_id = Id(required=True)
 
 

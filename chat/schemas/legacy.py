@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load
+from marshmallow import EXCLUDE, fields, pre_load
 
+from .base import InputSchema
 from .fields import Id, Trimmed, content
 from .inputs import LoginIn, RegisterIn
 
 
-class _Legacy(Schema):
+class _Legacy(InputSchema):
     class Meta:
         unknown = EXCLUDE
 
