@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask_socketio import SocketIO
 
-__all__ = ["create_app", "socketio"]
+__all__ = ["__version__", "create_app", "socketio"]
+__version__ = "1.0.0"
 
 
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:

@@ -11,9 +11,11 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from . import __version__
 from .concurrency import hub
-from .extensions import cors, jwt, socketio
+from .extensions import api, cors, jwt, socketio
 from .http.errors import register_error_handlers
+from .http.openapi import api_settings
 from .realtime import NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
@@ -24,10 +26,11 @@ from .store import open_store
 
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` is a class or mapping laid over `config.Config`."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask("chat", instance_relative_config=True)
     from config import Config
 
     app.config.from_object(Config)
+    app.config.from_mapping(api_settings(__version__))
     if isinstance(config, Mapping):
         app.config.from_mapping(config)
     elif config is not None:
@@ -49,6 +52,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     )
     _init_extensions(app)
     _register_blueprints(app)
+    register_error_handlers(app)  # after flask-smorest's, which it replaces
     if control and hub() != "threading":
         socketio.start_background_task(control.listen, publisher.obey)
     return app
@@ -90,7 +94,6 @@ def _init_extensions(app: Flask) -> None:
     origins = _origins(app)
     if origins:
         cors.init_app(app, origins=origins)
-    register_error_handlers(app)
     socketio.init_app(
         app,
         async_mode=hub(),
@@ -105,8 +108,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import auth, legacy, messages, rooms, users
-    from .health import bp as health_bp
+    """The API's blueprints through flask-smorest (they are in the OpenAPI document),
+    the documents' own pages directly."""
+    from . import auth, health, legacy, messages, rooms, users
+    from .http import docs
 
-    for blueprint in (auth.bp, users.bp, rooms.bp, messages.bp, legacy.bp, health_bp):
-        app.register_blueprint(blueprint)
+    # `//` in a path is a 404 like any unknown path, not a redirect to an HTML page.
+    app.url_map.merge_slashes = False
+    api.init_app(app)
+    for blueprint in (auth.bp, users.bp, rooms.bp, messages.bp, legacy.bp, health.bp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.bp)

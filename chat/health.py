@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from .domain.errors import StoreError
-from .http import services
+from .http import Blueprint, services
+from .schemas.outputs import HealthOut
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, description="Operations.")
 
 
 @bp.get("/health")
+@bp.response(200, HealthOut)
+@bp.alt_response(503, schema=HealthOut, description="The store does not answer.")
 def health() -> Any:
     try:
         services().store.ping()

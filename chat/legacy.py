@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-from flask_jwt_extended import jwt_required
-
 from .auth import tokens
 from .domain.errors import Forbidden
-from .http import load_body, load_query, me, services
+from .domain.models import Message, Page, Room, User
+from .http import Blueprint, authenticated, me, services
 from .schemas.inputs import HistoryQuery
 from .schemas.legacy import (
     LegacyCreateRoomIn,
@@ -23,9 +21,16 @@ from .schemas.legacy import (
     LegacyRegisterIn,
     LegacySendIn,
 )
-from .schemas.outputs import me_out, message_out, page_out, room_out, rooms_out
+from .schemas.outputs import MeOut, MessageOut, PageOut, RoomOut, RoomsOut, TokensOut
 
-bp = Blueprint("legacy", __name__)
+bp = Blueprint(
+    "legacy",
+    __name__,
+    description=(
+        "The original routes, kept exactly: bodies are JSON whatever the Content-Type, "
+        "unknown fields are ignored and numeric ids are taken as their text."
+    ),
+)
 
 
 def _acting(data: dict[str, Any]) -> dict[str, Any]:
@@ -36,52 +41,77 @@ def _acting(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/register")
-def register() -> Any:
-    return me_out.dump(services().accounts.register(**load_body(LegacyRegisterIn()))), 201
+@bp.arguments(LegacyRegisterIn, as_kwargs=True)
+@bp.response(201, MeOut)
+@bp.alt_response(409, "CONFLICT")
+def register(**account: Any) -> User:
+    return services().accounts.register(**account)
 
 
 @bp.post("/login")
-def login() -> Any:
-    return tokens.sign_in(load_body(LegacyLoginIn()))
+@bp.arguments(LegacyLoginIn)
+@bp.response(200, TokensOut)
+@bp.alt_response(401, "UNAUTHORIZED")
+def login(credentials: dict[str, Any]) -> dict[str, Any]:
+    return tokens.sign_in(credentials)
 
 
 @bp.post("/create_room")
-@jwt_required()
-def create_room() -> Any:
-    data = _acting(load_body(LegacyCreateRoomIn()))
-    return room_out.dump(services().rooms.create(me(), data["roomname"])), 201
+@authenticated
+@bp.arguments(LegacyCreateRoomIn)
+@bp.response(201, RoomOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def create_room(data: dict[str, Any]) -> Room:
+    return services().rooms.create(me(), _acting(data)["roomname"])
 
 
 @bp.post("/join_room")
-@jwt_required()
-def join_room() -> Any:
-    data = _acting(load_body(LegacyJoinIn()))
+@authenticated
+@bp.arguments(LegacyJoinIn)
+@bp.response(200, RoomOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(404, "NOT_FOUND")
+def join_room(data: dict[str, Any]) -> Room:
+    data = _acting(data)
     room, _ = services().rooms.join(me(), data["roomID"], data["password"])
-    return room_out.dump(room)
+    return room
 
 
 @bp.post("/send_message")
-@jwt_required()
-def send_message() -> Any:
-    data = _acting(load_body(LegacySendIn()))
+@authenticated
+@bp.arguments(LegacySendIn)
+@bp.response(201, MessageOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(404, "NOT_FOUND")
+def send_message(data: dict[str, Any]) -> tuple[Message, int]:
+    data = _acting(data)
     message, created = services().messages.post(me(), data["roomID"], data["message"])
-    return message_out.dump(message), 201 if created else 200
+    return message, 201 if created else 200
 
 
 @bp.post("/delete_message")
-@jwt_required()
-def delete_message() -> Any:
-    data = _acting(load_body(LegacyDeleteIn()))
-    return message_out.dump(services().messages.delete(me(), data["roomID"], data["messageID"]))
+@authenticated
+@bp.arguments(LegacyDeleteIn)
+@bp.response(200, MessageOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(404, "NOT_FOUND")
+def delete_message(data: dict[str, Any]) -> Message:
+    data = _acting(data)
+    return services().messages.delete(me(), data["roomID"], data["messageID"])
 
 
 @bp.get("/get_messages/<room_id>")
-@jwt_required()
-def get_messages(room_id: str) -> Any:
-    return page_out(services().messages.history(me(), room_id, **load_query(HistoryQuery())))
+@authenticated
+@bp.arguments(HistoryQuery, location="query", as_kwargs=True)
+@bp.response(200, PageOut)
+@bp.alt_response(403, "FORBIDDEN")
+def get_messages(room_id: str, **query: Any) -> Page:
+    return services().messages.history(me(), room_id, **query)
 
 
 @bp.get("/get_rooms")
-@jwt_required()
-def get_rooms() -> Any:
-    return {"rooms": rooms_out.dump(services().rooms.listing(me(), "all"))}
+@authenticated
+@bp.response(200, RoomsOut)
+def get_rooms() -> dict[str, Any]:
+    return {"rooms": services().rooms.listing(me(), "all")}

@@ -1,7 +1,9 @@
 """Accounts over REST: register, login, refresh, logout."""
 
-from flask import Blueprint
+from ..http import Blueprint
 
-bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+bp = Blueprint(
+    "auth", __name__, url_prefix="/api/auth", description="Accounts: sign up, sign in, tokens."
+)
 
 from . import routes  # noqa: E402,F401

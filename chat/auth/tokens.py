@@ -12,7 +12,6 @@ from jwt import PyJWTError
 from ..domain.errors import Invalid
 from ..domain.models import User
 from ..http import services
-from ..schemas.outputs import me_out
 
 
 def issue(user: User) -> dict[str, Any]:
@@ -23,7 +22,7 @@ def issue(user: User) -> dict[str, Any]:
         "refresh_token": create_refresh_token(identity=user.id),
         "token_type": "Bearer",
         "expires_in": int(expires.total_seconds()),
-        "user": me_out.dump(user),
+        "user": user,
     }
 
 

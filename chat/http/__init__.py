@@ -1,17 +1,33 @@
-"""What every route needs: the services, the signed-in user, and validated input."""
+"""What every route needs: its blueprint class, the services and the signed-in user.
+
+Routes are flask-smorest views: `@bp.arguments` validates (422 naming the fields),
+`@bp.response` shapes, and the body is one service call. `authenticated` goes on top,
+so a missing or bad token is 401 before the body is even parsed.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import current_app, request
-from flask_jwt_extended import current_user
-from marshmallow import Schema
-from werkzeug.exceptions import BadRequest
+import flask_smorest
+from flask import current_app
+from flask_jwt_extended import current_user, jwt_required
 
-from ..domain.errors import ChatError
 from ..domain.models import User
+from ..schemas.viewer import viewing_as
 from ..services import Services
+from .openapi import bearer_security
+from .parsing import RequestParser
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint with our request parser (JSON whatever the type)."""
+
+    ARGUMENTS_PARSER = RequestParser()
 
 
 def services() -> Services:
@@ -19,26 +35,24 @@ def services() -> Services:
 
 
 def me() -> User:
-    """The user of the request's access token (routes are guarded by @jwt_required)."""
+    """The user of the request's access token (the route is `@authenticated`)."""
     return current_user
 
 
-def json_body() -> dict[str, Any]:
-    """The JSON object sent, whatever the Content-Type said; `{}` for an empty body."""
-    if not request.get_data(cache=True):
-        return {}
-    try:
-        data = request.get_json(force=True)
-    except BadRequest as error:
-        raise ChatError("The body must be valid JSON.") from error
-    if not isinstance(data, dict):
-        raise ChatError("The body must be a JSON object.")
-    return data
+def authenticated(view: F) -> F:
+    """An access token is required, and its user is who sees the answer (a user's email
+    is shown to that user only). Documented as bearer security, with its 401."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with viewing_as(me().id):
+            return view(*args, **kwargs)
+
+    checked = jwt_required()(guarded)
+    return flask_smorest.Blueprint.doc(security=bearer_security())(checked)
 
 
-def load_body(schema: Schema) -> dict[str, Any]:
-    return schema.load(json_body())
-
-
-def load_query(schema: Schema) -> dict[str, Any]:
-    return schema.load(request.args.to_dict())
+def refresh_authenticated(view: F) -> F:
+    """A refresh token is required (and an access token refused)."""
+    checked = jwt_required(refresh=True)(view)
+    return flask_smorest.Blueprint.doc(security=bearer_security())(checked)

@@ -1,7 +1,12 @@
 """A room's messages over REST: history, post, read one, delete."""
 
-from flask import Blueprint
+from ..http import Blueprint
 
-bp = Blueprint("messages", __name__, url_prefix="/api/rooms/<room_id>/messages")
+bp = Blueprint(
+    "messages",
+    __name__,
+    url_prefix="/api/rooms/<room_id>/messages",
+    description="A room's messages: members only.",
+)
 
 from . import routes  # noqa: E402,F401

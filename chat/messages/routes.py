@@ -2,35 +2,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_jwt_extended import jwt_required
-
-from ..http import load_body, load_query, me, services
+from ..domain.models import Message, Page
+from ..http import authenticated, me, services
 from ..schemas.inputs import HistoryQuery, MessageIn
-from ..schemas.outputs import message_out, page_out
+from ..schemas.outputs import MessageOut, PageOut
 from . import bp
 
 
 @bp.get("")
-@jwt_required()
-def history(room_id: str) -> Any:
-    return page_out(services().messages.history(me(), room_id, **load_query(HistoryQuery())))
+@authenticated
+@bp.arguments(HistoryQuery, location="query", as_kwargs=True)
+@bp.response(200, PageOut)
+@bp.alt_response(403, "FORBIDDEN")
+def history(room_id: str, **query: Any) -> Page:
+    """A page of history, oldest first: after `after` (catching up), else before
+    `before` or the newest."""
+    return services().messages.history(me(), room_id, **query)
 
 
 @bp.post("")
-@jwt_required()
-def post_message(room_id: str) -> Any:
-    """201 with the new message; 200 with the first one when `client_id` repeats."""
-    message, created = services().messages.post(me(), room_id, **load_body(MessageIn()))
-    return message_out.dump(message), 201 if created else 200
+@authenticated
+@bp.arguments(MessageIn, as_kwargs=True)
+@bp.response(201, MessageOut)
+@bp.alt_response(200, schema=MessageOut, description="A repeated `client_id`: the first one.")
+@bp.alt_response(403, "FORBIDDEN")
+def post_message(room_id: str, **message: Any) -> tuple[Message, int]:
+    """Store and broadcast; 200 with the first message when `client_id` repeats."""
+    stored, created = services().messages.post(me(), room_id, **message)
+    return stored, 201 if created else 200
 
 
 @bp.get("/<message_id>")
-@jwt_required()
-def get_message(room_id: str, message_id: str) -> Any:
-    return message_out.dump(services().messages.get(me(), room_id, message_id))
+@authenticated
+@bp.response(200, MessageOut)
+@bp.alt_response(403, "FORBIDDEN")
+def get_message(room_id: str, message_id: str) -> Message:
+    return services().messages.get(me(), room_id, message_id)
 
 
 @bp.delete("/<message_id>")
-@jwt_required()
-def delete_message(room_id: str, message_id: str) -> Any:
-    return message_out.dump(services().messages.delete(me(), room_id, message_id))
+@authenticated
+@bp.response(200, MessageOut)
+@bp.alt_response(403, "FORBIDDEN")
+def delete_message(room_id: str, message_id: str) -> Message:
+    """The author or a room admin; the message stays as a tombstone."""
+    return services().messages.delete(me(), room_id, message_id)

@@ -16,14 +16,13 @@ from flask_socketio import (
     join_room,
     leave_room,
 )
-from marshmallow import Schema
 
 from ..domain.errors import ChatError, Unauthorized
 from ..domain.models import User
 from ..extensions import socketio
 from ..http import services
-from ..schemas.inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
-from ..schemas.outputs import message_out, page_out, room_out, users_out
+from ..schemas.events import CLIENT_EVENTS, ErrorEvent
+from ..schemas.viewer import viewing_as
 from ..services.presence import Session
 from . import NAMESPACE, room_channel, user_channel
 from .acks import failed
@@ -61,31 +60,34 @@ def _close_after_reply(sid: str) -> None:
     socketio.start_background_task(close)
 
 
-def event(schema: type[Schema]) -> Callable:
-    """Wrap a handler: re-check the session, validate the payload, turn errors into acks.
+def event(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Wrap a handler: re-check the session, validate the payload with the event's
+    schema, shape the ack with its ack schema, and turn any failure into an ack.
 
-    A failure is acknowledged `{ok: false, error}` and also sent as an `error` event,
-    because the server cannot tell whether the client asked for an acknowledgement.
+    The event is the handler's name without `on_`; its schemas are in
+    `chat.schemas.events`. A failure is acknowledged `{ok: false, error}` and also sent
+    as an `error` event, because the server cannot tell whether the client asked for an
+    acknowledgement.
     """
+    contract = CLIENT_EVENTS[handler.__name__.removeprefix("on_")]
 
-    def wrap(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        @functools.wraps(handler)
-        def run(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
-            try:
-                user = self.current_user()
-                if not isinstance(data, dict):
-                    raise ChatError("The payload must be an object.")
-                return {"ok": True, **handler(self, user, **schema().load(data))}
-            except Exception as error:  # every failure becomes an ack, none kills the socket
-                ack = failed(error)
-                emit("error", {"event": handler.__name__.removeprefix("on_"), **ack["error"]})
-                if isinstance(error, SessionEnded):
-                    _close_after_reply(current_sid())
-                return ack
+    @functools.wraps(handler)
+    def run(self: ChatNamespace, *args: Any) -> dict[str, Any]:
+        try:
+            user = self.current_user()
+            if len(args) != 1 or not isinstance(args[0], dict):
+                raise ChatError("Send one payload, an object, with the event.")
+            with viewing_as(user.id):
+                result = handler(self, user, **contract.payload().load(args[0]))
+                return contract.ack().dump({"ok": True, **result})
+        except Exception as error:  # every failure becomes an ack, none kills the socket
+            ack = failed(error)
+            emit("error", ErrorEvent().dump({"event": contract.name, **ack["error"]}))
+            if isinstance(error, SessionEnded):
+                _close_after_reply(current_sid())
+            return ack
 
-        return run
-
-    return wrap
+    return run
 
 
 class ChatNamespace(Namespace):
@@ -124,8 +126,10 @@ class ChatNamespace(Namespace):
             raise SessionEnded() from refused
 
     # -- events ----------------------------------------------------------
-    @event(SocketJoinIn)
-    def on_join(self, user: User, room_id: str, password: str | None, after_seq: int | None):
+    @event
+    def on_join(
+        self, user: User, room_id: str, password: str | None, after_seq: int | None
+    ) -> dict[str, Any]:
         """Watch a room live (joining it if public) and get what was missed.
 
         The socket enters the room before history is read, so nothing falls between
@@ -135,29 +139,35 @@ class ChatNamespace(Namespace):
         join_room(room_channel(room.id))
         services().presence.watch(room.id, user.id, current_sid())
         page = services().messages.history(user, room.id, after=after_seq)
-        return {"room": room_out.dump(room), "last_read_seq": room.last_read_seq, **page_out(page)}
+        return {
+            "room": room,
+            "last_read_seq": room.last_read_seq,
+            "messages": page.messages,
+            "has_more": page.has_more,
+        }
 
-    @event(RoomRef)
-    def on_leave(self, user: User, room_id: str):
+    @event
+    def on_leave(self, user: User, room_id: str) -> dict[str, Any]:
         """Stop watching; the membership stays."""
         leave_room(room_channel(room_id))
         services().presence.unwatch(room_id, current_sid())
         return {"room_id": room_id}
 
-    @event(SocketMessageIn)
-    def on_message(self, user: User, room_id: str, **message: Any):
+    @event
+    def on_message(self, user: User, room_id: str, **message: Any) -> dict[str, Any]:
         """Acknowledged only once stored; the broadcast comes from the service."""
         stored, created = services().messages.post(user, room_id, **message)
-        return {"message": message_out.dump(stored), "created": created}
+        return {"message": stored, "created": created}
 
-    @event(MessageRef)
-    def on_delete_message(self, user: User, room_id: str, message_id: str):
-        return {"message": message_out.dump(services().messages.delete(user, room_id, message_id))}
+    @event
+    def on_delete_message(self, user: User, room_id: str, message_id: str) -> dict[str, Any]:
+        return {"message": services().messages.delete(user, room_id, message_id)}
 
-    @event(SocketFetchIn)
-    def on_fetch(self, user: User, room_id: str, **query: Any):
-        return page_out(services().messages.history(user, room_id, **query))
+    @event
+    def on_fetch(self, user: User, room_id: str, **query: Any) -> dict[str, Any]:
+        page = services().messages.history(user, room_id, **query)
+        return {"messages": page.messages, "has_more": page.has_more}
 
-    @event(RoomRef)
-    def on_online(self, user: User, room_id: str):
-        return {"room_id": room_id, "users": users_out.dump(services().rooms.online(user, room_id))}
+    @event
+    def on_online(self, user: User, room_id: str) -> dict[str, Any]:
+        return {"room_id": room_id, "users": services().rooms.online(user, room_id)}

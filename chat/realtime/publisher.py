@@ -1,5 +1,10 @@
 """The one place that emits. With a message queue configured, `socketio.emit` goes
-through Redis, so an announcement made in one process reaches sockets on all of them."""
+through Redis, so an announcement made in one process reaches sockets on all of them.
+
+Every payload is shaped by its event's schema in `chat.schemas.events` (the AsyncAPI
+document is made from the same table), with nobody as the viewer: a broadcast is seen
+by many, so it never carries what only one of them may see.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from ..domain.models import Message, Room, User
-from ..schemas.outputs import message_out, user_out
+from ..schemas.events import SERVER_EVENTS
+from ..schemas.viewer import viewing_as
 from ..services.presence import Presence
 from . import NAMESPACE, room_channel
 from .control import ControlChannel
@@ -23,23 +29,23 @@ class SocketPublisher:
         self.control = control
 
     def _emit(self, event: str, data: Any, to: str) -> None:
-        self.socketio.emit(event, data, to=to, namespace=NAMESPACE)
+        with viewing_as(None):
+            payload = SERVER_EVENTS[event].payload().dump(data)
+        self.socketio.emit(event, payload, to=to, namespace=NAMESPACE)
 
     def message_created(self, message: Message) -> None:
-        self._emit("new_message", message_out.dump(message), room_channel(message.room_id))
+        self._emit("new_message", message, room_channel(message.room_id))
 
     def message_deleted(self, message: Message) -> None:
         payload = {"room_id": message.room_id, "message_id": message.id, "seq": message.seq}
         self._emit("message_deleted", payload, room_channel(message.room_id))
 
     def member_joined(self, room: Room, user: User) -> None:
-        payload = {"room_id": room.id, "user": user_out.dump(user)}
-        self._emit("user_joined", payload, room_channel(room.id))
+        self._emit("user_joined", {"room_id": room.id, "user": user}, room_channel(room.id))
 
     def member_left(self, room: Room, user: User) -> None:
         """Announce, then stop the former member's sockets from watching the room."""
-        payload = {"room_id": room.id, "user": user_out.dump(user)}
-        self._emit("user_left", payload, room_channel(room.id))
+        self._emit("user_left", {"room_id": room.id, "user": user}, room_channel(room.id))
         for sid in self.presence.sockets_of(user.id):
             self.socketio.server.leave_room(sid, room_channel(room.id), namespace=NAMESPACE)
             self.presence.unwatch(room.id, sid)

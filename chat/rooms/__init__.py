@@ -1,7 +1,7 @@
 """Rooms over REST: listing, creating, joining, leaving, members."""
 
-from flask import Blueprint
+from ..http import Blueprint
 
-bp = Blueprint("rooms", __name__, url_prefix="/api/rooms")
+bp = Blueprint("rooms", __name__, url_prefix="/api/rooms", description="Rooms and membership.")
 
 from . import routes  # noqa: E402,F401

@@ -6,10 +6,28 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump
 
+from .viewer import viewer
 
-class UserOut(Schema):
-    id = fields.String()
-    username = fields.String()
+
+class ErrorOut(Schema):
+    """Every error, over REST and in a failed acknowledgement."""
+
+    code = fields.String(
+        required=True,
+        metadata={"description": "Machine-readable: invalid, unauthorized, forbidden, …"},
+    )
+    message = fields.String(required=True, metadata={"description": "For people."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "Per offending field, its messages (invalid input only)."},
+    )
+
+
+class PublicUserOut(Schema):
+    """A user as anybody may see them."""
+
+    id = fields.String(required=True)
+    username = fields.String(required=True)
     display_name = fields.String(allow_none=True)
     avatar_url = fields.String(allow_none=True)
     online = fields.Boolean()
@@ -17,24 +35,36 @@ class UserOut(Schema):
     created_at = fields.DateTime(format="iso")
 
 
-class MeOut(UserOut):
+class UserOut(PublicUserOut):
+    """A user in an answer to one viewer: the email only when the viewer is that user."""
+
+    email = fields.String(allow_none=True, metadata={"description": "Present to its owner only."})
+
+    @post_dump
+    def _email_to_its_owner(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data.get("id") is None or data["id"] != viewer():
+            data.pop("email", None)
+        return data
+
+
+class MeOut(PublicUserOut):
     """A user as its owner sees it: with the email nobody else is shown."""
 
-    email = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, required=True)
 
 
 class AuthorOut(Schema):
-    id = fields.String()
-    username = fields.String()
+    id = fields.String(required=True)
+    username = fields.String(required=True)
     display_name = fields.String(allow_none=True)
 
 
 class MessageOut(Schema):
-    id = fields.String()
-    room_id = fields.String()
-    seq = fields.Integer()
+    id = fields.String(required=True)
+    room_id = fields.String(required=True)
+    seq = fields.Integer(required=True)
     author = fields.Nested(AuthorOut, allow_none=True)
-    content = fields.String()
+    content = fields.String(required=True)
     type = fields.String()
     reply_to = fields.String(allow_none=True)
     created_at = fields.DateTime(format="iso")
@@ -44,7 +74,7 @@ class MessageOut(Schema):
 
 
 class RoomOut(Schema):
-    id = fields.String()
+    id = fields.String(required=True)
     name = fields.String(allow_none=True)
     description = fields.String()
     kind = fields.String()
@@ -54,8 +84,8 @@ class RoomOut(Schema):
     member_count = fields.Integer(allow_none=True)
     created_at = fields.DateTime(format="iso")
     last_message = fields.Nested(MessageOut, allow_none=True)
-    unread_count = fields.Integer(allow_none=True)
-    last_read_seq = fields.Integer(allow_none=True)
+    unread_count = fields.Integer(metadata={"description": "Members only."})
+    last_read_seq = fields.Integer(metadata={"description": "Members only."})
 
     @post_dump
     def _member_only(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -67,25 +97,47 @@ class RoomOut(Schema):
 
 
 class MemberOut(Schema):
-    id = fields.String(attribute="user.id")
-    username = fields.String(attribute="user.username")
+    id = fields.String(attribute="user.id", required=True)
+    username = fields.String(attribute="user.username", required=True)
     display_name = fields.String(attribute="user.display_name", allow_none=True)
     avatar_url = fields.String(attribute="user.avatar_url", allow_none=True)
     online = fields.Boolean(attribute="user.online")
     last_seen = fields.DateTime(format="iso", attribute="user.last_seen", allow_none=True)
-    role = fields.String()
+    role = fields.String(required=True)
     joined_at = fields.DateTime(format="iso")
 
 
-user_out = UserOut()
-users_out = UserOut(many=True)
-me_out = MeOut()
-message_out = MessageOut()
-messages_out = MessageOut(many=True)
-room_out = RoomOut()
-rooms_out = RoomOut(many=True)
-members_out = MemberOut(many=True)
+class PageOut(Schema):
+    """A slice of history, oldest first; `has_more` says the range goes on."""
+
+    messages = fields.List(fields.Nested(MessageOut), required=True)
+    has_more = fields.Boolean(required=True)
 
 
-def page_out(page: Any) -> dict[str, Any]:
-    return {"messages": messages_out.dump(page.messages), "has_more": page.has_more}
+class RoomsOut(Schema):
+    rooms = fields.List(fields.Nested(RoomOut), required=True)
+
+
+class MembersOut(Schema):
+    members = fields.List(fields.Nested(MemberOut), required=True)
+
+
+class UsersOut(Schema):
+    users = fields.List(fields.Nested(UserOut), required=True)
+
+
+class TokensOut(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"enum": ["Bearer"]})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+    user = fields.Nested(MeOut, required=True)
+
+
+class AccessTokenOut(Schema):
+    access_token = fields.String(required=True)
+
+
+class HealthOut(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok", "degraded"]})
+    database = fields.String(required=True, metadata={"enum": ["ok", "down"]})

@@ -1,23 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
-
-from flask_jwt_extended import jwt_required
-
-from ..http import me, services
-from ..schemas.outputs import me_out, user_out
+from ..domain.models import User
+from ..http import authenticated, me, services
+from ..schemas.outputs import MeOut, UserOut
 from . import bp
 
 
 @bp.get("/me")
-@jwt_required()
-def get_me() -> Any:
-    return me_out.dump(me())
+@authenticated
+@bp.response(200, MeOut)
+def get_me() -> User:
+    return me()
 
 
 @bp.get("/<user_id>")
-@jwt_required()
-def get_user(user_id: str) -> Any:
+@authenticated
+@bp.response(200, UserOut)
+def get_user(user_id: str) -> User:
     """Another user's public profile; your own comes with your email."""
-    user = services().accounts.get(user_id)
-    return me_out.dump(user) if user.id == me().id else user_out.dump(user)
+    return services().accounts.get(user_id)

@@ -616,3 +616,45 @@ def test_an_outsider_of_a_public_room_is_told_to_join(sio, auth, api, event):
     assert ack["ok"] is False
     assert ack["error"]["code"] == "forbidden"
     assert api.history(alice, room_id)["messages"] == [posted]
+
+
+@pytest.mark.parametrize(
+    "event, payload, field",
+    [
+        ("fetch", {"room_id": "\ud800"}, "room_id"),
+        ("join", {"room_id": "{room}", "password": "\udfff"}, "password"),
+        ("message", {"room_id": "{room}", "content": "hi \ud800"}, "content"),
+        ("message", {"room_id": "{room}", "content": "hi", "client_id": "\ud800"}, "client_id"),
+        ("delete_message", {"room_id": "{room}", "message_id": "\ud800"}, "message_id"),
+    ],
+)
+def test_a_lone_surrogate_is_an_invalid_ack_naming_the_field(watching, api, event, payload, field):
+    owner, owner_sock, bob, bob_sock, room_id = watching
+    data = {k: (room_id if v == "{room}" else v) for k, v in payload.items()}
+    ack = call(bob_sock, event, data)
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "invalid"
+    assert field in ack["error"]["errors"]
+    assert events(owner_sock) == []
+    assert api.history(owner, room_id)["messages"] == []
+    assert bob_sock.is_connected(NS)
+
+
+@pytest.mark.parametrize("extra", [(1,), ("two", "three"), ({},)])
+def test_an_event_with_more_than_one_argument_is_answered_bad_request(watching, api, extra):
+    owner, owner_sock, bob, bob_sock, room_id = watching
+    ack = bob_sock.emit(
+        "message", {"room_id": room_id, "content": "hi"}, *extra, namespace=NS, callback=True
+    )
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "bad_request"
+    assert events(bob_sock) == [("error", {"event": "message", **ack["error"]})]
+    assert api.history(owner, room_id)["messages"] == []
+    assert bob_sock.is_connected(NS)
+
+
+def test_an_event_with_no_argument_is_answered_bad_request(watching):
+    owner, owner_sock, bob, bob_sock, room_id = watching
+    ack = bob_sock.emit("fetch", namespace=NS, callback=True)
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "bad_request"
