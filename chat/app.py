@@ -41,7 +41,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
         app.json.sort_keys = False  # keep the schemas' field order
 
     store = open_store(app.config["DATABASE_URL"], app.instance_path)
-    store.init_schema()
+    store.migrate()
     if hub() == "eventlet" and type(store).__name__ == "MongoStore":
         app.logger.warning("PyMongo does not support eventlet: set ASYNC_MODE=gevent")
     control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))

@@ -30,8 +30,9 @@ from .models import (
 class Store(ABC):
     # -- lifecycle -------------------------------------------------------
     @abstractmethod
-    def init_schema(self) -> None:
-        """Create tables/collections and indexes; safe to call on every start."""
+    def migrate(self) -> list[int]:
+        """Bring the schema up to date, applying the pending versioned steps in order;
+        return the versions applied. Safe on every start and from several processes."""
 
     @abstractmethod
     def ping(self) -> None:

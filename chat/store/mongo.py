@@ -32,6 +32,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from ..domain.errors import DuplicateError, StoreError
 from ..domain.models import Membership, Message, Page, Room, User, now
 from ..domain.store import Store
+from .migrations import mongo as migrations
 
 # Which stored key each unique index guards, and the field name DuplicateError carries
 # (the same names as the SQLite store's).
@@ -43,75 +44,6 @@ _UNIQUE_FIELDS = {
 }
 
 _IS_STRING = {"$type": "string"}
-
-# (collection, keys, options) for every index, created by init_schema. Names are
-# explicit so a second run finds the same index and is a no-op.
-_INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
-    ("users", [("username_key", ASCENDING)], {"name": "users_username", "unique": True}),
-    (
-        "users",
-        [("email_key", ASCENDING)],
-        {
-            "name": "users_email",
-            "unique": True,
-            "partialFilterExpression": {"email_key": _IS_STRING},
-        },
-    ),
-    ("revoked_tokens", [("jti", ASCENDING)], {"name": "revoked_jti", "unique": True}),
-    # TTL: the server drops an entry once its token has expired and can never be
-    # presented again, which is what the SQLite store's sweep does by hand.
-    (
-        "revoked_tokens",
-        [("expires_at", ASCENDING)],
-        {
-            "name": "revoked_expiry",
-            "expireAfterSeconds": 0,
-        },
-    ),
-    (
-        "rooms",
-        [("name_key", ASCENDING)],
-        {
-            "name": "rooms_name",
-            "unique": True,
-            "partialFilterExpression": {"kind": "group", "name_key": _IS_STRING},
-        },
-    ),
-    (
-        "rooms",
-        [("direct_key", ASCENDING)],
-        {
-            "name": "rooms_direct",
-            "unique": True,
-            "partialFilterExpression": {"direct_key": _IS_STRING},
-        },
-    ),
-    (
-        "rooms",
-        [("kind", ASCENDING), ("visibility", ASCENDING), ("created_at", ASCENDING)],
-        {"name": "rooms_listing"},
-    ),
-    (
-        "memberships",
-        [("room_id", ASCENDING), ("user_id", ASCENDING)],
-        {"name": "memberships_room_user", "unique": True},
-    ),
-    ("memberships", [("user_id", ASCENDING), ("room_id", ASCENDING)], {"name": "memberships_user"}),
-    (
-        "messages",
-        [("room_id", ASCENDING), ("seq", ASCENDING)],
-        {"name": "messages_room_seq", "unique": True},
-    ),
-    (
-        "messages",
-        [("room_id", ASCENDING), ("author_id", ASCENDING), ("client_id", ASCENDING)],
-        {
-            "name": "messages_client",
-            "unique": True,
-            "partialFilterExpression": {"client_id": _IS_STRING},
-        },
-    ),
-]
 
 
 # -- values in, values out ------------------------------------------------------
@@ -291,9 +223,8 @@ class MongoStore(Store):
 
     # -- lifecycle -------------------------------------------------------
     @_guarded
-    def init_schema(self) -> None:
-        for collection, keys, options in _INDEXES:
-            self._db[collection].create_index(keys, **options)
+    def migrate(self) -> list[int]:
+        return migrations.migrate(self._db)
 
     def ping(self) -> None:
         try:

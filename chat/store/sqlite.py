@@ -21,74 +21,7 @@ from ..concurrency import offload, os_lock
 from ..domain.errors import DuplicateError, StoreError
 from ..domain.models import Membership, Message, Page, Room, User, now
 from ..domain.store import Store
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY,
-    username TEXT NOT NULL,
-    username_key TEXT NOT NULL,
-    email TEXT,
-    email_key TEXT,
-    password_hash TEXT NOT NULL,
-    display_name TEXT,
-    avatar_url TEXT,
-    created_at TEXT NOT NULL,
-    last_seen TEXT,
-    deleted INTEGER NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username_key);
-CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users(email_key) WHERE email_key IS NOT NULL;
-
-CREATE TABLE IF NOT EXISTS revoked_tokens (
-    jti TEXT PRIMARY KEY,
-    expires_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS revoked_tokens_expiry ON revoked_tokens(expires_at);
-
-CREATE TABLE IF NOT EXISTS rooms (
-    id TEXT PRIMARY KEY,
-    name TEXT,
-    name_key TEXT,
-    kind TEXT NOT NULL,
-    visibility TEXT NOT NULL,
-    owner_id TEXT,
-    description TEXT NOT NULL DEFAULT '',
-    password_hash TEXT,
-    created_at TEXT NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0,
-    direct_key TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS rooms_name ON rooms(name_key) WHERE name_key IS NOT NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS rooms_direct ON rooms(direct_key) WHERE direct_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS rooms_listing ON rooms(kind, visibility, created_at);
-
-CREATE TABLE IF NOT EXISTS memberships (
-    room_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    joined_at TEXT NOT NULL,
-    last_read_seq INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (room_id, user_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS memberships_user ON memberships(user_id, room_id);
-
-CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY,
-    room_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    author_id TEXT,
-    content TEXT NOT NULL,
-    type TEXT NOT NULL DEFAULT 'text',
-    reply_to TEXT,
-    client_id TEXT,
-    created_at TEXT NOT NULL,
-    edited_at TEXT,
-    deleted INTEGER NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room_id, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_client
-    ON messages(room_id, author_id, client_id) WHERE client_id IS NOT NULL;
-"""
+from .migrations import sqlite as migrations
 
 _UNIQUE_FIELDS = {
     "users.username_key": "username",
@@ -232,8 +165,8 @@ class SQLiteStore(Store):
 
     # -- lifecycle -------------------------------------------------------
     @_pooled
-    def init_schema(self) -> None:
-        self._conn.executescript(SCHEMA)
+    def migrate(self) -> list[int]:
+        return migrations.migrate(self._conn)
 
     @_pooled
     def ping(self) -> None:

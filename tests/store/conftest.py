@@ -44,7 +44,7 @@ def make_store(tmp_path) -> Iterator[Callable[[str], Store]]:
             cleanups.append(drop)
         else:
             raise ValueError(kind)
-        store.init_schema()
+        store.migrate()
         return store
 
     yield make

@@ -93,10 +93,10 @@ def test_a_closed_sqlite_store_is_down(make_store):
         store.get_user("anyone")
 
 
-def test_init_schema_twice_is_harmless(store, alice, room):
+def test_migrate_twice_is_harmless(store, alice, room):
     post(store, room, alice)
-    store.init_schema()
-    store.init_schema()
+    store.migrate()
+    store.migrate()
     assert store.get_user(alice.id) == alice
     assert store.get_room(room.id).last_seq == 1
     with pytest.raises(DuplicateError):

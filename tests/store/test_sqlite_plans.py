@@ -14,7 +14,7 @@ from chat.store.sqlite import SQLiteStore
 @pytest.fixture
 def busy(tmp_path):
     store = SQLiteStore(str(tmp_path / "plans.db"))
-    store.init_schema()
+    store.migrate()
     alice = store.create_user("alice", "hash")
     rooms = [
         store.create_room(name=f"room{n}", kind="group", visibility="public", owner_id=alice.id)

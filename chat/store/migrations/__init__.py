@@ -1,0 +1,1 @@
+"""Each store's schema as ordered, versioned, idempotent steps, applied at start."""

@@ -1,0 +1,145 @@
+"""The SQLite store's schema, as ordered, versioned steps run at every start.
+
+`schema_migrations` records each step applied. At start the pending steps run in order
+inside one `BEGIN IMMEDIATE` transaction, so two processes starting on one file at once
+migrate it once, and a failed step leaves the file as it was. Every step is idempotent
+(it checks before it changes), so a file whose history predates the table — a database
+written by the first release, version 0 — is brought up to date safely.
+
+A new step is appended to `STEPS` with the next version; a step is never edited once
+released. `tests/store/test_migrations.py` opens files written by older layouts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    version: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def run(conn: sqlite3.Connection) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    return run
+
+
+def columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The table's columns: what a step adding one checks first."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+# The layout of the first release (version 1): what `instance/chat.db` files hold today.
+CORE = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    username_key TEXT NOT NULL,
+    email TEXT,
+    email_key TEXT,
+    password_hash TEXT NOT NULL,
+    display_name TEXT,
+    avatar_url TEXT,
+    created_at TEXT NOT NULL,
+    last_seen TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users(username_key);
+CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users(email_key) WHERE email_key IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revoked_tokens_expiry ON revoked_tokens(expires_at);
+
+CREATE TABLE IF NOT EXISTS rooms (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    name_key TEXT,
+    kind TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    owner_id TEXT,
+    description TEXT NOT NULL DEFAULT '',
+    password_hash TEXT,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    direct_key TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_name ON rooms(name_key) WHERE name_key IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_direct ON rooms(direct_key) WHERE direct_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rooms_listing ON rooms(kind, visibility, created_at);
+
+CREATE TABLE IF NOT EXISTS memberships (
+    room_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    last_read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_user ON memberships(user_id, room_id);
+
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    room_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    author_id TEXT,
+    content TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT 'text',
+    reply_to TEXT,
+    client_id TEXT,
+    created_at TEXT NOT NULL,
+    edited_at TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON messages(room_id, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client
+    ON messages(room_id, author_id, client_id) WHERE client_id IS NOT NULL;
+"""
+
+
+STEPS: list[Step] = [
+    Step(1, "the first release's tables and indexes", _script(CORE)),
+]
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Apply the pending steps; return the versions applied (none when up to date)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        applied = []
+        for step in STEPS:
+            if step.version in done:
+                continue
+            step.apply(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (step.version, step.name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            applied.append(step.version)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return applied
+
+
+def version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
