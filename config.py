@@ -54,6 +54,8 @@ class Config:
     PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
     # Bounds one HTTP body and one Socket.IO packet; message content is bounded by schema.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
+    # Behind TLS: send Strict-Transport-Security (browsers then refuse plain HTTP).
+    PREFER_HTTPS = _flag("PREFER_HTTPS", False)
     HOST = _env("HOST", "127.0.0.1")
     PORT = _int("PORT", 5000)
     TESTING = False

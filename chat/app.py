@@ -16,6 +16,7 @@ from .concurrency import hub
 from .extensions import api, cors, jwt, socketio
 from .http.errors import register_error_handlers
 from .http.openapi import api_settings
+from .http.security import install_security_headers
 from .realtime import NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
@@ -53,6 +54,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)  # after flask-smorest's, which it replaces
+    install_security_headers(app)
     if control and hub() != "threading":
         socketio.start_background_task(control.listen, publisher.obey)
     return app
