@@ -54,6 +54,12 @@ class Config:
     PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
     # Bounds one HTTP body and one Socket.IO packet; message content is bounded by schema.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
+    # Logs: one line per request and Socket.IO event; `json` for one object per line.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    # Prometheus metrics at /metrics, for METRICS_TOKEN bearers (else private addresses).
+    METRICS_ENABLED = _flag("METRICS_ENABLED", False)
+    METRICS_TOKEN = _env("METRICS_TOKEN")
     # Behind TLS: send Strict-Transport-Security (browsers then refuse plain HTTP).
     PREFER_HTTPS = _flag("PREFER_HTTPS", False)
     HOST = _env("HOST", "127.0.0.1")

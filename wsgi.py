@@ -22,8 +22,10 @@ else:
     raise SystemExit(f"ASYNC_MODE must be eventlet or gevent, not {ASYNC_MODE!r}")
 
 from chat import create_app  # noqa: E402
+from chat.ops.logs import configure_logging  # noqa: E402
 
 app = create_app()
+configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 if __name__ == "__main__":
     from chat.serving import serve

@@ -6,17 +6,20 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from . import __version__
 from .concurrency import hub
+from .domain.store import Store
 from .extensions import api, cors, jwt, socketio
 from .http.errors import register_error_handlers
 from .http.openapi import api_settings
 from .http.security import install_security_headers
+from .ops.logs import install_request_logging
+from .ops.metrics import TimedStore, install_metrics
 from .realtime import NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
@@ -41,8 +44,10 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False  # keep the schemas' field order
 
-    store = open_store(app.config["DATABASE_URL"], app.instance_path)
+    store: Store = open_store(app.config["DATABASE_URL"], app.instance_path)
     store.migrate()
+    if app.config["METRICS_ENABLED"]:
+        store = cast(Store, TimedStore(store))  # a proxy timing every call
     if hub() == "eventlet" and type(store).__name__ == "MongoStore":
         app.logger.warning("PyMongo does not support eventlet: set ASYNC_MODE=gevent")
     control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
@@ -55,6 +60,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)  # after flask-smorest's, which it replaces
     install_security_headers(app)
+    install_request_logging(app)
+    if app.config["METRICS_ENABLED"]:
+        install_metrics(app)
     if control and hub() != "threading":
         socketio.start_background_task(control.listen, publisher.obey)
     return app

@@ -4,6 +4,7 @@ function and shapes its answer; the rules themselves live in the services."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from ..domain.errors import ChatError, Unauthorized
 from ..domain.models import User
 from ..extensions import socketio
 from ..http import services
+from ..ops.logs import log_event
+from ..ops.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
 from ..schemas.events import CLIENT_EVENTS, ErrorEvent
 from ..schemas.viewer import viewing_as
 from ..services.presence import Session
@@ -73,19 +76,25 @@ def event(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
 
     @functools.wraps(handler)
     def run(self: ChatNamespace, *args: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        user: User | None = None
         try:
             user = self.current_user()
             if len(args) != 1 or not isinstance(args[0], dict):
                 raise ChatError("Send one payload, an object, with the event.")
             with viewing_as(user.id):
                 result = handler(self, user, **contract.payload().load(args[0]))
-                return contract.ack().dump({"ok": True, **result})
+                ack = contract.ack().dump({"ok": True, **result})
         except Exception as error:  # every failure becomes an ack, none kills the socket
             ack = failed(error)
             emit("error", ErrorEvent().dump({"event": contract.name, **ack["error"]}))
             if isinstance(error, SessionEnded):
                 _close_after_reply(current_sid())
-            return ack
+        code = None if ack["ok"] else ack["error"]["code"]
+        SOCKET_EVENTS.labels(contract.name, code or "ok").inc()
+        user_id = user.id if user else None
+        log_event(contract.name, NAMESPACE, current_sid(), user_id, code or "ok", started, code)
+        return ack
 
     return run
 
@@ -99,6 +108,7 @@ class ChatNamespace(Namespace):
             raise ConnectionRefusedError("unauthorized")
         join_room(user_channel(session.user_id))
         services().presence.connect(current_sid(), session)
+        SOCKET_CONNECTIONS.inc()
 
     def _authenticate(self, token: str | None) -> Session | None:
         if not token:
@@ -113,7 +123,8 @@ class ChatNamespace(Namespace):
         return Session(user.id, claims["jti"])
 
     def on_disconnect(self, reason: Any = None) -> None:
-        services().presence.disconnect(current_sid())
+        if services().presence.disconnect(current_sid()) is not None:
+            SOCKET_CONNECTIONS.dec()
 
     def current_user(self) -> User:
         """The socket's user, re-checked: a token revoked since connect ends the socket."""

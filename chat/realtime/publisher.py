@@ -13,6 +13,7 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from ..domain.models import Message, Room, User
+from ..ops.metrics import FANOUT, MESSAGES_STORED
 from ..schemas.events import SERVER_EVENTS
 from ..schemas.viewer import viewing_as
 from ..services.presence import Presence
@@ -35,6 +36,8 @@ class SocketPublisher:
 
     def message_created(self, message: Message) -> None:
         self._emit("new_message", message, room_channel(message.room_id))
+        MESSAGES_STORED.inc()
+        FANOUT.observe(self.presence.watching_count(message.room_id))
 
     def message_deleted(self, message: Message) -> None:
         payload = {"room_id": message.room_id, "message_id": message.id, "seq": message.seq}

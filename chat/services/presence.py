@@ -71,6 +71,10 @@ class Presence:
         with self._lock:
             return {sid for sid, session in self._sessions.items() if session.jti in wanted}
 
+    def watching_count(self, room_id: str) -> int:
+        """How many of this process's sockets watch the room (O(1): for metrics)."""
+        return len(self._watching.get(room_id, ()))
+
     def watchers(self, room_id: str) -> set[str]:
         """User ids with at least one socket watching the room."""
         with self._lock:
