@@ -43,6 +43,8 @@ class Config:
 
     # sqlite:///path, mongodb://..., mongodb+srv://...; unset = SQLite in instance/chat.db
     DATABASE_URL = _env("DATABASE_URL") or _env("MONGODB_URI")
+    # NORMAL survives a crash of the process; FULL a power loss too (README, Durability).
+    SQLITE_SYNCHRONOUS = _env("SQLITE_SYNCHRONOUS", "NORMAL")
     ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
     CORS_ORIGINS = _env("CORS_ORIGINS", "")

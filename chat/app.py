@@ -44,7 +44,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False  # keep the schemas' field order
 
-    store: Store = open_store(app.config["DATABASE_URL"], app.instance_path)
+    store: Store = open_store(
+        app.config["DATABASE_URL"], app.instance_path, app.config["SQLITE_SYNCHRONOUS"]
+    )
     store.migrate()
     if app.config["METRICS_ENABLED"]:
         store = cast(Store, TimedStore(store))  # a proxy timing every call

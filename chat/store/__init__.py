@@ -13,7 +13,7 @@ from ..domain.store import Store
 __all__ = ["open_store"]
 
 
-def open_store(url: str | None, instance_path: str) -> Store:
+def open_store(url: str | None, instance_path: str, sqlite_synchronous: str = "NORMAL") -> Store:
     """`mongodb://…`/`mongodb+srv://…` → MongoStore; `sqlite:///path` or None → SQLiteStore."""
     if url and url.startswith(("mongodb://", "mongodb+srv://", "mongomock://")):
         from .mongo import MongoStore
@@ -24,4 +24,4 @@ def open_store(url: str | None, instance_path: str) -> Store:
     path = url[len("sqlite:///") :] if url else os.path.join(instance_path, "chat.db")
     from .sqlite import SQLiteStore
 
-    return SQLiteStore(path)
+    return SQLiteStore(path, synchronous=sqlite_synchronous)

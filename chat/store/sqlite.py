@@ -31,6 +31,9 @@ _UNIQUE_FIELDS = {
 }
 
 
+SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+
 def _new_id() -> str:
     return secrets.token_hex(12)
 
@@ -134,7 +137,7 @@ def _pooled(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: str):
+    def __init__(self, path: str, synchronous: str = "NORMAL"):
         self.path = path
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -144,7 +147,11 @@ class SQLiteStore(Store):
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}")
+        # NORMAL: a commit survives the process dying (the WAL is in the OS's hands);
+        # FULL also fsyncs the WAL at each commit, so it survives a power loss too.
+        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

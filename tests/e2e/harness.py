@@ -299,7 +299,10 @@ class ChatSocket:
         wire = logging.Logger(f"e2e.engineio.{id(self)}", logging.INFO)  # not registered
         wire.propagate = False
         wire.addHandler(_WireOrder(self._on_packet))
-        self.sio = socketio.Client(reconnection=False, engineio_logger=wire)
+        # Our own HTTP session, closed in close(): python-engineio's client drops the one
+        # it makes without closing it, which leaks its socket (a ResourceWarning).
+        self.http = requests.Session()
+        self.sio = socketio.Client(reconnection=False, engineio_logger=wire, http_session=self.http)
         self.events: dict[str, list[Any]] = defaultdict(list)
         self.acks: list[Any] = []  # every ack, in wire order
         self.handled = 0  # events that reached a handler (out of order, possibly)
@@ -350,6 +353,12 @@ class ChatSocket:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+        # After the server vanished (a crash), engineio's read loop ends without closing
+        # its WebSocket; close it here so its socket does not leak.
+        ws = getattr(self.sio.eio, "ws", None)
+        if ws is not None:
+            ws.close()
+        self.http.close()
 
     def call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
         return self.sio.call(event, data, namespace=NAMESPACE, timeout=WAIT)
