@@ -138,6 +138,10 @@ def _pooled(method: Callable[..., Any]) -> Callable[..., Any]:
 
 class SQLiteStore(Store):
     def __init__(self, path: str, synchronous: str = "NORMAL"):
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}")
+        # NORMAL: a commit survives the process dying (the WAL is in the OS's hands);
+        # FULL also fsyncs the WAL at each commit, so it survives a power loss too.
         self.path = path
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -147,10 +151,6 @@ class SQLiteStore(Store):
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        if synchronous.upper() not in SYNCHRONOUS:
-            raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}")
-        # NORMAL: a commit survives the process dying (the WAL is in the OS's hands);
-        # FULL also fsyncs the WAL at each commit, so it survives a power loss too.
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
 
     @contextmanager
