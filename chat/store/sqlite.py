@@ -140,8 +140,6 @@ class SQLiteStore(Store):
     def __init__(self, path: str, synchronous: str = "NORMAL"):
         if synchronous.upper() not in SYNCHRONOUS:
             raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS)}")
-        # NORMAL: a commit survives the process dying (the WAL is in the OS's hands);
-        # FULL also fsyncs the WAL at each commit, so it survives a power loss too.
         self.path = path
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -151,6 +149,8 @@ class SQLiteStore(Store):
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: a commit survives the process dying (the WAL is in the OS's hands);
+        # FULL also fsyncs the WAL at each commit, so it survives a power loss too.
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
 
     @contextmanager
