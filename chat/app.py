@@ -131,3 +131,6 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (auth.bp, users.bp, rooms.bp, messages.bp, legacy.bp, health.bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
+    from .web import bp as web_bp  # the browser client at /
+
+    app.register_blueprint(web_bp)

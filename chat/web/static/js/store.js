@@ -1,0 +1,138 @@
+// What the client knows: the signed-in user, the rooms, and each room's messages.
+//
+// Messages are kept by seq per room. Whatever way a message arrives (the join
+// acknowledgement, a live event, a history page, a replay after a reconnect), putting
+// it again changes nothing, so there is never a duplicate; a gap shows as a jump in
+// seq and is filled by fetching after the highest seq held.
+
+/** A tiny event hub: views subscribe to what they draw. */
+class Emitter {
+  #handlers = new Map();
+
+  on(event, fn) {
+    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
+    this.#handlers.get(event).add(fn);
+    return () => this.#handlers.get(event).delete(fn);
+  }
+
+  emit(event, detail) {
+    for (const fn of this.#handlers.get(event) ?? []) fn(detail);
+  }
+}
+
+/** One room's messages, keyed by seq, and the sends not yet acknowledged. */
+export class Timeline {
+  constructor(roomId) {
+    this.roomId = roomId;
+    this.bySeq = new Map();
+    this.seqById = new Map();
+    this.pending = new Map(); // client_id -> {client_id, content, reply_to, status, error}
+    this.olderExist = true; // until a page says otherwise
+    this.loaded = false; // has the first page arrived?
+    this.maxSeq = 0;
+    this.minSeq = Infinity;
+    this.extra = new Map(); // id -> message fetched only to quote a reply
+    this.errors = new Map(); // seq -> error text shown beside that message
+  }
+
+  /** Put a message; true when it is new or changed. */
+  put(message) {
+    const known = this.bySeq.get(message.seq);
+    if (message.client_id) this.pending.delete(message.client_id);
+    if (known && (stamp(known) === stamp(message) || isStale(message, known))) return false;
+    this.bySeq.set(message.seq, message);
+    this.seqById.set(message.id, message.seq);
+    this.extra.delete(message.id);
+    this.maxSeq = Math.max(this.maxSeq, message.seq);
+    this.minSeq = Math.min(this.minSeq, message.seq);
+    return true;
+  }
+
+  putAll(messages) {
+    let changed = false;
+    for (const message of messages) changed = this.put(message) || changed;
+    return changed;
+  }
+
+  /** `message_deleted`: the message becomes a tombstone where it stood. */
+  markDeleted(seq) {
+    const known = this.bySeq.get(seq);
+    if (!known || known.deleted) return false;
+    this.bySeq.set(seq, { ...known, deleted: true, content: "" });
+    return true;
+  }
+
+  byId(id) {
+    const seq = this.seqById.get(id);
+    return seq === undefined ? this.extra.get(id) : this.bySeq.get(seq);
+  }
+
+  /** Messages in seq order. */
+  sorted() {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  get empty() {
+    return this.bySeq.size === 0;
+  }
+}
+
+/** A copy older than the one held: a page fetched before a delete (or edit) landed. */
+function isStale(message, known) {
+  if (known.deleted && !message.deleted) return true;
+  return Boolean(known.edited_at && (!message.edited_at || message.edited_at < known.edited_at));
+}
+
+/** What makes a message look different: used to skip redrawing the same thing. */
+export function stamp(message) {
+  return [message.deleted, message.edited_at, message.content, message.reply_to].join("\u0000");
+}
+
+class Store extends Emitter {
+  me = null;
+  rooms = new Map(); // id -> room as the API lists it
+  timelines = new Map(); // room id -> Timeline
+  currentRoomId = null;
+  connection = "idle"; // idle | connecting | online | reconnecting | offline | unavailable
+
+  timeline(roomId) {
+    if (!this.timelines.has(roomId)) this.timelines.set(roomId, new Timeline(roomId));
+    return this.timelines.get(roomId);
+  }
+
+  get currentRoom() {
+    return this.currentRoomId ? this.rooms.get(this.currentRoomId) : null;
+  }
+
+  setRooms(rooms) {
+    this.rooms = new Map(rooms.map((room) => [room.id, room]));
+    this.emit("rooms");
+  }
+
+  putRoom(room) {
+    const known = this.rooms.get(room.id) ?? {};
+    this.rooms.set(room.id, { ...known, ...room });
+    this.emit("rooms");
+  }
+
+  dropRoom(roomId) {
+    this.rooms.delete(roomId);
+    this.timelines.delete(roomId);
+    this.emit("rooms");
+  }
+
+  setConnection(state, detail) {
+    this.connection = state;
+    this.emit("connection", detail);
+  }
+
+  reset() {
+    this.me = null;
+    this.rooms = new Map();
+    this.timelines = new Map();
+    this.currentRoomId = null;
+    this.emit("rooms");
+  }
+}
+
+export const store = new Store();

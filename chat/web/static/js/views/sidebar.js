@@ -1,0 +1,201 @@
+// The rooms list, and the dialogs that add rooms to it: create, and browse public rooms.
+
+import { api } from "../api.js";
+import * as chat from "../chat.js";
+import { $, busy, clear, clearErrors, formValues, h, showErrors } from "../dom.js";
+import { store } from "../store.js";
+
+export function initSidebar() {
+  store.on("rooms", drawRooms);
+  store.on("room-open", drawRooms);
+  store.on("rooms-error", (error) => {
+    $("#rooms-error").textContent = error ? error.message : "";
+  });
+  initCreateRoom();
+  initBrowse();
+  for (const dialog of document.querySelectorAll("dialog")) {
+    for (const button of dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => dialog.close());
+    }
+  }
+}
+
+function activity(room) {
+  return room.last_message?.created_at || room.created_at || "";
+}
+
+function drawRooms() {
+  const list = $("#room-list");
+  const rooms = [...store.rooms.values()].sort((a, b) =>
+    activity(b).localeCompare(activity(a)),
+  );
+  // Redrawn whole (it is short); keep keyboard focus on the room it was on.
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  clear(list);
+  for (const room of rooms) list.append(roomItem(room));
+  if (focused) list.querySelector(`[data-room-id="${CSS.escape(focused.dataset.roomId)}"]`)?.focus();
+  $("#rooms-empty").hidden = rooms.length > 0;
+  const unread = rooms.reduce((sum, room) => sum + (room.unread_count || 0), 0);
+  document.title = unread ? `(${unread}) Chat` : "Chat";
+}
+
+function roomItem(room) {
+  const current = room.id === store.currentRoomId;
+  const unread = !current && room.unread_count ? room.unread_count : 0;
+  const last = room.last_message;
+  const preview = !last
+    ? "No messages yet"
+    : last.deleted
+      ? "Message deleted"
+      : `${authorName(last.author)}: ${last.content}`;
+  return h(
+    "li",
+    {},
+    h(
+      "button",
+      {
+        type: "button",
+        class: `room-item${current ? " current" : ""}${unread ? " unread" : ""}`,
+        "aria-current": current ? "true" : null,
+        dataset: { roomId: room.id },
+        onclick: () => chat.openRoom(room.id),
+      },
+      h(
+        "span",
+        { class: "room-item-top" },
+        h("span", { class: "room-name", text: room.name ?? "Direct conversation" }),
+        room.visibility === "private" ? h("span", { class: "tag", text: "private" }) : null,
+        unread
+          ? h("span", {
+              class: "badge",
+              text: unread > 99 ? "99+" : String(unread),
+              "aria-label": `${unread} unread`,
+            })
+          : null,
+      ),
+      h("span", { class: "room-preview", text: preview }),
+    ),
+  );
+}
+
+export function authorName(author) {
+  if (!author) return "Deleted account";
+  return author.display_name || author.username;
+}
+
+// -- create ----------------------------------------------------------------------
+
+function initCreateRoom() {
+  const dialog = $("#create-room-dialog");
+  const form = $("#create-room-form");
+  $("#new-room-button").addEventListener("click", () => {
+    form.reset();
+    clearErrors(form);
+    dialog.showModal();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = formValues(form);
+    clearErrors(form);
+    if (!values.name) return showErrors(form, { errors: { name: ["Give the room a name."] } });
+    const fields = { name: values.name, visibility: values.visibility };
+    if (values.description) fields.description = values.description;
+    if (values.password) fields.password = values.password;
+    try {
+      await busy(form, () => chat.createRoom(fields));
+      dialog.close();
+    } catch (error) {
+      showErrors(form, error);
+    }
+  });
+}
+
+// -- browse and join ---------------------------------------------------------------
+
+function initBrowse() {
+  const dialog = $("#browse-dialog");
+  $("#browse-button").addEventListener("click", async () => {
+    clear($("#browse-list"));
+    $("#browse-error").textContent = "";
+    $("#browse-empty").hidden = true;
+    dialog.showModal();
+    try {
+      const rooms = await api.rooms("public");
+      drawBrowse(rooms, dialog);
+    } catch (error) {
+      $("#browse-error").textContent = error.message;
+    }
+  });
+}
+
+function drawBrowse(rooms, dialog) {
+  const list = clear($("#browse-list"));
+  $("#browse-empty").hidden = rooms.length > 0;
+  for (const room of rooms) list.append(browseItem(room, dialog));
+}
+
+function browseItem(room, dialog) {
+  // A member's view of a room carries its read marker; an outsider's does not.
+  const member = room.last_read_seq !== undefined && room.last_read_seq !== null;
+  const fieldId = `join-password-${room.id}`;
+  const errorId = `join-error-${room.id}`;
+  const error = h("p", { class: "field-error", id: errorId, "data-error-for": "_form" });
+  const passwordField = h(
+    "div",
+    { class: "field join-password", hidden: true },
+    h("label", { for: fieldId, text: `Password for ${room.name}` }),
+    h("input", {
+      id: fieldId,
+      name: "password",
+      type: "password",
+      autocomplete: "off",
+      "aria-describedby": errorId,
+    }),
+  );
+  const form = h(
+    "form",
+    { class: "browse-item", novalidate: true, dataset: { roomId: room.id } },
+    h(
+      "div",
+      { class: "browse-info" },
+      h(
+        "span",
+        { class: "room-name" },
+        room.name,
+        room.has_password ? h("span", { class: "tag", text: "password" }) : null,
+      ),
+      room.description ? h("span", { class: "muted", text: room.description }) : null,
+      h("span", {
+        class: "muted small",
+        text: `${room.member_count} member${room.member_count === 1 ? "" : "s"}`,
+      }),
+    ),
+    passwordField,
+    h("button", { type: "submit", class: member ? "" : "primary", text: member ? "Open" : "Join" }),
+    error,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (member) {
+      dialog.close();
+      chat.openRoom(room.id);
+      return;
+    }
+    if (room.has_password && passwordField.hidden) {
+      passwordField.hidden = false; // ask for it first
+      passwordField.querySelector("input").focus();
+      return;
+    }
+    const { password } = formValues(form);
+    try {
+      await busy(form, () => chat.joinRoom(room.id, password || undefined));
+      dialog.close();
+    } catch (failure) {
+      error.textContent = failure.message;
+      passwordField.querySelector("input").setAttribute("aria-invalid", "true");
+      if (!passwordField.hidden) passwordField.querySelector("input").focus();
+    }
+  });
+  return h("li", {}, form);
+}
