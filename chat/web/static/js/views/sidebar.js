@@ -35,13 +35,19 @@ function drawRooms() {
   for (const room of rooms) list.append(roomItem(room));
   if (focused) list.querySelector(`[data-room-id="${CSS.escape(focused.dataset.roomId)}"]`)?.focus();
   $("#rooms-empty").hidden = rooms.length > 0;
-  const unread = rooms.reduce((sum, room) => sum + (room.unread_count || 0), 0);
+  const unread = rooms.reduce((sum, room) => sum + unreadOf(room), 0);
   document.title = unread ? `(${unread}) Chat` : "Chat";
+}
+
+/** The open room counts as read: its messages are on screen. The server's marker only
+ * moves when you post, until read markers exist (LATER(issue 7): `read`). */
+function unreadOf(room) {
+  return room.id === store.currentRoomId ? 0 : room.unread_count || 0;
 }
 
 function roomItem(room) {
   const current = room.id === store.currentRoomId;
-  const unread = !current && room.unread_count ? room.unread_count : 0;
+  const unread = unreadOf(room);
   const last = room.last_message;
   const preview = !last
     ? "No messages yet"
