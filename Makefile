@@ -8,7 +8,13 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 # npm ci writes node_modules/.package-lock.json; it is the stamp of the JavaScript install.
 NODE_STAMP := $(if $(NPM),node_modules/.package-lock.json)
 
-.PHONY: run test lint typecheck lock bench clean
+.PHONY: run test lint typecheck lock bench clean no-node-note
+
+# Without npm the API still runs; the web client's page says what it lacks, and so do we.
+no-node-note:
+	@test -n "$(NPM)" || echo "NOTE: npm not found: the API works, but the web client at / needs \
+	Node.js and npm to install its Socket.IO script (node_modules/socket.io-client). \
+	Install them and run make again."
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +25,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 
-run: $(STAMP) $(NODE_STAMP)
+run: $(STAMP) $(NODE_STAMP) no-node-note
 	$(BIN)/python wsgi.py
 
-test: lint typecheck $(NODE_STAMP)
+test: lint typecheck $(NODE_STAMP) no-node-note
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
