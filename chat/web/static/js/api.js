@@ -64,6 +64,16 @@ function endSession(message) {
   for (const fn of listeners.ended) fn(message || "Your session has ended. Sign in again.");
 }
 
+// Another tab signed out (or refreshed): follow it rather than find out by a 401.
+window.addEventListener("storage", (event) => {
+  if (event.key === REFRESH && !event.newValue) {
+    clearTimeout(refreshTimer);
+    for (const fn of listeners.ended) fn("You signed out in another tab.");
+  } else if (event.key === ACCESS && event.newValue) {
+    scheduleRefresh();
+  }
+});
+
 /** Milliseconds until the token's `exp`, or null if it has none we can read. */
 function msLeft(token) {
   try {
