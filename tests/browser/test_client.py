@@ -121,7 +121,7 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(people: Any) -> None:
 
 
 def test_offline_while_the_other_sends_then_back_replays_each_once_in_order(
-    people: Any,
+    people: Any, api: Api
 ) -> None:
     alice, bob = in_room(people)
     alice.send("before")
@@ -129,20 +129,26 @@ def test_offline_while_the_other_sends_then_back_replays_each_once_in_order(
 
     bob.context.set_offline(True)
     expect(bob.page.locator("body")).to_have_attribute("data-connection", "offline")
-    for i in range(5):
+    for i in range(3):
         alice.send(f"missed {i}")
-    expect(alice.page.locator("#message-list li.message:not(.pending)")).to_have_count(6)
+    expect(alice.message("missed 2")).to_have_count(1)
+    # More than one page (50) in all, so only a replay by after_seq can fill the gap.
+    room_id = alice.page.evaluate("localStorage.getItem('chat.lastRoom')")
+    poster = api.login("alice")
+    for i in range(3, 60):
+        api.post_message(poster, room_id, f"missed {i}")
     bob.send("written offline")  # stays pending, same client_id when it goes out
     expect(bob.page.locator("li.pending")).to_contain_text("Waiting for the connection")
     assert bob.texts() == ["before"]  # really cut off: nothing arrived live
     bob.screenshot("offline-pending")
 
     bob.context.set_offline(False)
-    expected = ["before", *[f"missed {i}" for i in range(5)], "written offline"]
+    expected = ["before", *[f"missed {i}" for i in range(60)], "written offline"]
     for user in (bob, alice):
-        expect(user.page.locator("#message-list li.message:not(.pending)")).to_have_count(7)
+        expect(user.message("written offline")).to_have_count(1)
+        expect(user.page.locator("#message-list li.message:not(.pending)")).to_have_count(62)
         assert user.texts() == expected
-        assert user.seqs() == list(range(1, 8))
+        assert user.seqs() == list(range(1, 63))
     expect(bob.page.locator("li.pending")).to_have_count(0)
     expect(bob.page.locator("#connection-banner")).to_be_hidden()
     alice.assert_clean()
@@ -333,3 +339,75 @@ def test_access_token_is_refreshed_before_it_expires(browser: Any, server_factor
         alice.assert_clean()
     finally:
         context.close()
+
+
+# Wraps the Socket.IO client's emit so a test can lose one `message` ack (the packet
+# goes out, the client hears a timeout) or one whole send (nothing goes out), and see
+# every client_id the page sent.
+LOSE_NEXT = """() => {
+  const original = io.Socket.prototype.emit;
+  window.__sent = [];
+  window.__lose = null;
+  io.Socket.prototype.emit = function (event, ...args) {
+    if (event === "message") {
+      window.__sent.push(args[0].client_id);
+      const lose = window.__lose;
+      window.__lose = null;
+      if (lose) {
+        const ack = args.pop();
+        if (lose === "ack") original.call(this, event, ...args);
+        setTimeout(() => ack(new Error("operation has timed out")), 0);
+        return this;
+      }
+    }
+    return original.call(this, event, ...args);
+  };
+}"""
+
+
+def test_a_lost_ack_or_a_retried_send_stores_the_message_once(people: Any, api: Api) -> None:
+    alice, bob = in_room(people)
+    page = alice.page
+    page.evaluate(LOSE_NEXT)
+
+    # The server stored it but the ack was lost: the broadcast (same client_id) settles it.
+    page.evaluate("window.__lose = 'ack'")
+    alice.send("ack lost")
+    expect(alice.message("ack lost")).to_have_count(1)
+    expect(page.locator("li.pending")).to_have_count(0)
+
+    # Nothing went out: it waits as pending, and Retry sends it with the same client_id.
+    page.evaluate("window.__lose = 'send'")
+    alice.send("send lost")
+    pending = page.locator("li.pending")
+    expect(pending).to_contain_text("send lost")
+    expect(pending).to_contain_text("Waiting for the connection")
+    assert bob.texts() == ["ack lost"]
+    alice.screenshot("pending-retry")
+    pending.get_by_role("button", name="Retry").click()
+    for user in (alice, bob):
+        expect(user.message("send lost")).to_have_count(1)
+        assert user.texts() == ["ack lost", "send lost"]
+    expect(page.locator("li.pending")).to_have_count(0)
+    sent = page.evaluate("window.__sent")
+    assert len(sent) == 3 and sent[1] == sent[2] and sent[0] != sent[1], sent
+
+    history = api.history(api.login("bob"), page.evaluate("localStorage.getItem('chat.lastRoom')"))
+    assert [m["content"] for m in history.json()["messages"]] == ["ack lost", "send lost"]
+    alice.assert_clean()
+
+
+def test_switching_rooms_replays_what_came_meanwhile(people: Any) -> None:
+    alice, bob = in_room(people, "first")
+    alice.create_room("second")
+    bob.send("one")
+    bob.send("two")
+    expect(bob.message("two")).to_have_count(1)
+    # Only the open room is watched (until `notification` exists): "first" is not.
+    alice.page.locator(".room-item").filter(has_text="first").click()
+    expect(alice.message("two")).to_have_count(1)
+    assert alice.texts() == ["one", "two"]
+    bob.send("three")  # watched again: it arrives live
+    expect(alice.message("three")).to_have_count(1)
+    assert alice.seqs() == [1, 2, 3]
+    alice.assert_clean()
