@@ -21,10 +21,9 @@ from typing import Any
 
 import pytest
 
-# The harness's fixtures, shared rather than copied: servers stop at teardown and a
-# failing test's report carries their output.
-from tests.e2e.conftest import pytest_runtest_makereport, server_factory  # noqa: F401
-from tests.e2e.harness import PASSWORD, ROOT, Api, ServerProcess
+# The harness's fixture, shared rather than copied: servers stop at teardown.
+from tests.e2e.conftest import server_factory  # noqa: F401
+from tests.e2e.harness import PASSWORD, ROOT, SERVERS, Api, ServerProcess
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # The background-networking flags matter on a closed network: without them Chromium
@@ -48,6 +47,21 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`);
 });
 """
+
+
+PEOPLE = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failing test's report carries each server's output and each page's console."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for server in item.stash.get(SERVERS, []):
+            report.sections.append((f"server output: {server.name}", server.log_tail()))
+        for person in item.stash.get(PEOPLE, []):
+            report.sections.append((f"browser: {person.name}", person.log()))
 
 
 def _unavailable() -> str | None:
@@ -99,7 +113,14 @@ class WebUser:
         self.dialogs: list[str] = []
         self.page = context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
+        self.failed_requests: list[str] = []
         self.page.on("console", lambda message: self.console.append(message.text))
+        self.page.on(
+            "requestfailed",
+            lambda request: self.failed_requests.append(
+                f"{request.method} {request.url}: {request.failure}"
+            ),
+        )
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         self.page.on("dialog", self._dialog)
         self.response: Any = None
@@ -137,7 +158,9 @@ class WebUser:
         if password:
             page.fill("#room-password", password)
         page.click("#create-room-form button[type=submit]")
+        expect(page.locator("#create-room-dialog")).to_be_hidden()
         expect(page.locator("#room-title")).to_have_text(name)
+        expect(page.locator("#composer-input")).to_be_focused()
         return self
 
     def browse_item(self, room_name: str) -> Any:
@@ -152,7 +175,9 @@ class WebUser:
         if password is not None:
             item.get_by_label(f"Password for {name}").fill(password)
             item.locator("button[type=submit]").click()
+        expect(self.page.locator("#browse-dialog")).to_be_hidden()
         expect(self.page.locator("#room-title")).to_have_text(name)
+        expect(self.page.locator("#composer-input")).to_be_focused()
         return self
 
     # -- messages ---------------------------------------------------------------
@@ -184,6 +209,17 @@ class WebUser:
         self.page.screenshot(path=str(path))
         return path
 
+    def log(self) -> str:
+        return "\n".join(
+            [
+                f"url: {self.page.url}",
+                *(f"console: {line}" for line in self.console),
+                *(f"page error: {line}" for line in self.page_errors),
+                *(f"request failed: {line}" for line in self.failed_requests),
+                *(f"dialog: {line}" for line in self.dialogs),
+            ]
+        )
+
     def csp_violations(self) -> list[str]:
         reported = self.page.evaluate("window.__cspViolations || []")
         logged = [text for text in self.console if "Content Security Policy" in text]
@@ -197,15 +233,24 @@ class WebUser:
 
 
 @pytest.fixture
-def people(browser: Any, web_server: ServerProcess) -> Iterator[Callable[..., WebUser]]:
-    """`people("alice", width=1100)` → a WebUser on the client page, in a new context."""
+def people(
+    request: pytest.FixtureRequest, browser: Any, web_server: ServerProcess
+) -> Iterator[Callable[..., WebUser]]:
+    """`people("alice", width=1100)` → a WebUser on the client page, in a new context
+    (on `server`, else the test's `web_server`)."""
     contexts: list[Any] = []
+    opened: list[WebUser] = []
+    request.node.stash[PEOPLE] = opened
 
-    def open_person(name: str, width: int = 1100, height: int = 760) -> WebUser:
+    def open_person(
+        name: str, width: int = 1100, height: int = 760, server: ServerProcess | None = None
+    ) -> WebUser:
         context = browser.new_context(viewport={"width": width, "height": height})
         context.add_init_script(WATCH_CSP)
         contexts.append(context)
-        return WebUser(context, web_server.url, name).open()
+        person = WebUser(context, (server or web_server).url, name)
+        opened.append(person)
+        return person.open()
 
     yield open_person
     for context in contexts:

@@ -62,9 +62,12 @@ def test_the_socketio_script_comes_from_node_modules(web) -> None:
             pytest.fail(f"{reason} (CI=true)", pytrace=False)
         pytest.skip(reason)
     response = web.get("/static/vendor/socket.io.min.js")
-    assert response.status_code == 200
-    assert response.mimetype == "text/javascript"
-    assert response.get_data() == SOCKETIO_SCRIPT.read_bytes()
+    try:
+        assert response.status_code == 200
+        assert response.mimetype == "text/javascript"
+        assert response.get_data() == SOCKETIO_SCRIPT.read_bytes()
+    finally:
+        response.close()  # a file response holds the file open until closed
 
 
 def test_without_the_socketio_script_the_page_says_what_it_needs(tmp_path: Any) -> None:
@@ -86,7 +89,9 @@ def test_without_the_socketio_script_the_page_says_what_it_needs(tmp_path: Any) 
 
 def test_own_scripts_and_styles_are_served(web) -> None:
     for path in ("/static/web/js/main.js", "/static/web/css/app.css"):
-        assert web.get(path).status_code == 200, path
+        response = web.get(path)
+        response.close()
+        assert response.status_code == 200, path
 
 
 # -- the rules the client's source keeps ------------------------------------------

@@ -58,18 +58,18 @@ export async function loadRooms() {
   }
 }
 
+/** Create a room and add it to the list; the caller opens it (after closing its dialog,
+ * which would otherwise take the focus back from the composer). */
 export async function createRoom(fields) {
   const room = await api.createRoom(fields);
   store.putRoom(room);
-  await openRoom(room.id);
   return room;
 }
 
-/** Join over REST (so a password is checked there), then open it. */
+/** Join over REST (so a password is checked there); the caller opens it. */
 export async function joinRoom(roomId, password) {
   const room = await api.joinRoom(roomId, password);
   store.putRoom(room);
-  await openRoom(room.id);
   return room;
 }
 

@@ -108,8 +108,9 @@ function initCreateRoom() {
     if (values.description) fields.description = values.description;
     if (values.password) fields.password = values.password;
     try {
-      await busy(form, () => chat.createRoom(fields));
+      const room = await busy(form, () => chat.createRoom(fields));
       dialog.close();
+      chat.openRoom(room.id);
     } catch (error) {
       showErrors(form, error);
     }
@@ -197,6 +198,7 @@ function browseItem(room, dialog) {
     try {
       await busy(form, () => chat.joinRoom(room.id, password || undefined));
       dialog.close();
+      chat.openRoom(room.id);
     } catch (failure) {
       error.textContent = failure.message;
       passwordField.querySelector("input").setAttribute("aria-invalid", "true");
