@@ -29,6 +29,7 @@ def in_room(people: Any, room: str = "general") -> tuple[WebUser, WebUser]:
     alice.create_room(room)
     bob.join_room(room)
     expect(alice.page.locator("#room-meta")).to_contain_text("2 members")
+    expect(alice.page.locator("#room-notice")).to_have_text("bob joined the room")
     return alice, bob
 
 
@@ -118,6 +119,19 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(people: Any) -> None:
         expect(links).to_have_attribute("href", "https://example.com/page?a=1")
         expect(links).to_have_attribute("rel", "noopener noreferrer")
         user.assert_clean()  # no alert dialog, no page error, no CSP report
+
+    # Room names and descriptions are text too, in the list, the header and the browser.
+    bob.page.click("#new-room-button")
+    bob.page.fill("#room-name", "<img src=x onerror=alert(2)>")
+    bob.page.fill("#room-description", "<b>bold?</b>")
+    bob.page.click("#create-room-form button[type=submit]")
+    expect(bob.page.locator("#room-title")).to_have_text("<img src=x onerror=alert(2)>")
+    expect(bob.page.locator("#room-meta")).to_contain_text("<b>bold?</b>")
+    item = alice.browse_item("onerror=alert(2)")
+    expect(item).to_contain_text("<b>bold?</b>")
+    for user in (alice, bob):
+        expect(user.page.locator("img, b")).to_have_count(0)
+        user.assert_clean()
 
 
 def test_offline_while_the_other_sends_then_back_replays_each_once_in_order(
@@ -404,3 +418,38 @@ def test_switching_rooms_replays_what_came_meanwhile(people: Any) -> None:
     expect(alice.message("three")).to_have_count(1)
     assert alice.seqs() == [1, 2, 3]
     alice.assert_clean()
+
+
+def test_leaving_a_room_takes_it_off_the_list_and_tells_the_others(people: Any) -> None:
+    alice, bob = in_room(people)
+    bob.send("bye")
+    expect(alice.message("bye")).to_have_count(1)
+    bob.page.click("#leave-button")
+    expect(bob.page.locator("#leave-button")).to_have_text("Really leave?")
+    bob.page.click("#leave-button")
+    expect(bob.page.locator("#no-room")).to_be_visible()
+    expect(bob.page.locator(".room-item")).to_have_count(0)
+    expect(bob.page.locator("#rooms-empty")).to_be_visible()
+    expect(alice.page.locator("#room-notice")).to_have_text("bob left the room")
+    expect(alice.page.locator("#room-meta")).to_contain_text("1 member")
+    # Still a public room: bob can find it and come back, history intact.
+    expect(bob.browse_item("general").locator("button[type=submit]")).to_have_text("Join")
+    bob.page.click("#browse-dialog [data-close]")
+    bob.join_room("general")
+    expect(bob.message("bye")).to_have_count(1)
+    alice.assert_clean()
+    bob.assert_clean()
+
+
+def test_the_client_works_on_gevent_too(server_factory: Any, people: Any) -> None:
+    server = server_factory("gevent")
+    alice = people("alice", server=server).sign_up()
+    bob = people("bob", server=server).sign_up()
+    alice.create_room("gevent")
+    bob.join_room("gevent")
+    alice.send("over gevent")
+    expect(bob.message("over gevent")).to_have_count(1)
+    bob.send("and back")
+    expect(alice.message("and back")).to_have_count(1)
+    alice.assert_clean()
+    bob.assert_clean()
