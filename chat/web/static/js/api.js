@@ -183,18 +183,16 @@ export const api = {
     return data.user;
   },
 
-  /** Revoke both tokens on the server, and forget them here whatever it answers. */
+  /** Revoke both tokens on the server (refreshing an expired access token first), and
+   * forget them here whatever it answers. */
   async logout() {
     const refresh = session.refresh;
     try {
       if (session.access) {
-        await send("POST", "/api/auth/logout", {
-          body: { refresh_token: refresh },
-          token: session.access,
-        });
+        await request("POST", "/api/auth/logout", { body: { refresh_token: refresh } });
       }
     } catch {
-      // Offline: the tokens are forgotten here all the same.
+      // Offline, or the tokens were refused already: they are forgotten all the same.
     } finally {
       forget();
     }

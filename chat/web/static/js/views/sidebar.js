@@ -72,11 +72,14 @@ function roomItem(room) {
         h("span", { class: "room-name", text: room.name ?? "Direct conversation" }),
         room.visibility === "private" ? h("span", { class: "tag", text: "private" }) : null,
         unread
-          ? h("span", {
-              class: "badge",
-              text: unread > 99 ? "99+" : String(unread),
-              "aria-label": `${unread} unread`,
-            })
+          ? [
+              h("span", {
+                class: "badge",
+                "aria-hidden": "true",
+                text: unread > 99 ? "99+" : String(unread),
+              }),
+              h("span", { class: "visually-hidden", text: ` (${unread} unread)` }),
+            ]
           : null,
       ),
       h("span", { class: "room-preview", text: preview }),
