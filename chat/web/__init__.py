@@ -31,13 +31,15 @@ NEEDS = (
     "without it."
 )
 
-# Own scripts and styles only: no inline script or style, no other origin but the
-# socket's (ws:/wss: because 'self' does not cover WebSockets in every browser).
+# Stricter than the app-wide policy for HTML (chat/http/security.py, which only fills in
+# what a response lacks): nothing at all unless named, then own scripts, styles and
+# connections only. CSP3's 'self' covers ws:/wss: to this host; a browser without that
+# falls back to Socket.IO's long-polling, which is same-origin HTTP.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self'",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: https:",
         "font-src 'self'",
@@ -60,8 +62,6 @@ def index() -> Any:
         render_template("web/index.html", missing=None if socketio_script().is_file() else NEEDS)
     )
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
     # The page is the same for everyone (data come from the API), but a stale copy
     # could name scripts that no longer exist.
     response.headers["Cache-Control"] = "no-cache"

@@ -114,6 +114,8 @@ class WebUser:
         self.page = context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         self.failed_requests: list[str] = []
+        self.websockets: list[str] = []
+        self.page.on("websocket", lambda socket: self.websockets.append(socket.url))
         self.page.on("console", lambda message: self.console.append(message.text))
         self.page.on(
             "requestfailed",

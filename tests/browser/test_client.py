@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.harness import Api, ServerProcess
+from tests.e2e.harness import Api, ServerProcess, wait_until
 
 from .conftest import WebUser
 
@@ -58,6 +58,15 @@ def test_page_has_strict_csp_and_loads_only_its_own_scripts(people: Any) -> None
     alice.page.click("#show-signup")
     alice.screenshot("sign-up")
     alice.sign_up()
+    # The policy lets the socket upgrade to a WebSocket (not only long-polling).
+    wait_until(
+        # Each evaluate lets Playwright deliver the page's events to Python.
+        lambda: (
+            alice.page.evaluate("0") == 0
+            and any("transport=websocket" in url for url in alice.websockets)
+        ),
+        what="a WebSocket transport",
+    )
     alice.assert_clean()
 
 
