@@ -52,6 +52,19 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = _seconds("JWT_ACCESS_TOKEN_EXPIRES", 15 * 60)
     JWT_REFRESH_TOKEN_EXPIRES = _seconds("JWT_REFRESH_TOKEN_EXPIRES", 30 * 24 * 3600)
 
+    # Email verification (issue 6): off unless EMAIL_VERIFICATION=on. Codes are mailed by
+    # SMTP; with no SMTP_HOST they are logged in development (production refuses to start).
+    EMAIL_VERIFICATION = _flag("EMAIL_VERIFICATION", False)
+    VERIFICATION_CODE_TTL = _int("VERIFICATION_CODE_TTL", 600)
+    SMTP_HOST = _env("SMTP_HOST")
+    SMTP_PORT = _int("SMTP_PORT", 0)  # 0: 465 with SMTP_SSL, 587 with SMTP_STARTTLS, else 25
+    SMTP_USER = _env("SMTP_USER")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+    SMTP_SSL = _flag("SMTP_SSL", False)
+    SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 10)
+    MAIL_FROM = _env("MAIL_FROM", "chat@localhost")
+
     # werkzeug.security method; scrypt is the slow, memory-hard default.
     PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
     # Bounds one HTTP body and one Socket.IO packet; message content is bounded by schema.

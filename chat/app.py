@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, cast
 
 from flask import Flask
@@ -18,13 +19,15 @@ from .extensions import api, cors, jwt, socketio
 from .http.errors import register_error_handlers
 from .http.openapi import api_settings
 from .http.security import install_security_headers
+from .mail import LogMailer, SmtpMailer
 from .ops.logs import install_request_logging
 from .ops.metrics import TimedStore, install_metrics
 from .realtime import NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
-from .services import build_services
+from .services import AccountSettings, build_services
 from .services.presence import Presence
+from .services.verification import Mailer, VerificationSettings
 from .store import open_store
 
 
@@ -56,7 +59,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     presence = Presence()
     publisher = SocketPublisher(socketio, presence, control)
     app.extensions["chat"] = build_services(
-        store, publisher, presence, app.config["PASSWORD_HASH_METHOD"]
+        store, publisher, presence, app.config["PASSWORD_HASH_METHOD"], _account_settings(app)
     )
     _init_extensions(app)
     _register_blueprints(app)
@@ -87,6 +90,43 @@ def _load_secrets(app: Flask) -> None:
         app.config[key] = kept[key]
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         json.dump(kept, file)
+
+
+def _account_settings(app: Flask) -> AccountSettings:
+    config = app.config
+    verification = VerificationSettings(
+        required=bool(config["EMAIL_VERIFICATION"]),
+        code_ttl=int(config["VERIFICATION_CODE_TTL"]),
+        secret=str(config["SECRET_KEY"]).encode(),
+    )
+    lifetime = config["JWT_REFRESH_TOKEN_EXPIRES"]
+    if not isinstance(lifetime, timedelta):
+        lifetime = timedelta(seconds=int(lifetime))
+    return AccountSettings(_mailer(app, verification.required), verification, lifetime)
+
+
+def _mailer(app: Flask, verifying: bool) -> Mailer:
+    """SMTP when SMTP_HOST is set; else the log, which production may not rely on."""
+    config = app.config
+    if config.get("SMTP_HOST"):
+        ssl, starttls = bool(config["SMTP_SSL"]), bool(config["SMTP_STARTTLS"])
+        return SmtpMailer(
+            host=config["SMTP_HOST"],
+            port=int(config["SMTP_PORT"]) or (465 if ssl else 587 if starttls else 25),
+            sender=config["MAIL_FROM"],
+            user=config.get("SMTP_USER"),
+            password=config.get("SMTP_PASSWORD"),
+            starttls=starttls,
+            use_ssl=ssl,
+            timeout=float(config["SMTP_TIMEOUT"]),
+        )
+    if verifying and config["APP_ENV"] == "production":
+        raise RuntimeError(
+            "EMAIL_VERIFICATION is on but SMTP_HOST is not set: production cannot mail "
+            "the codes. Set SMTP_HOST (and SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM "
+            "as needed), or turn EMAIL_VERIFICATION off."
+        )
+    return LogMailer()
 
 
 def _origins(app: Flask) -> list[str] | str | None:

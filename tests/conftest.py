@@ -166,6 +166,13 @@ class Api:
         assert response.status_code == 200, response.json
         return response.json
 
+    def set_role(self, who: Account, room_id: str, user_id: str, role: str) -> dict[str, Any]:
+        response = self.client.patch(
+            f"/api/rooms/{room_id}/members/{user_id}", json={"role": role}, headers=who.headers
+        )
+        assert response.status_code == 200, response.json
+        return response.json
+
     def rooms(self, who: Account, scope: str = "joined") -> list[dict[str, Any]]:
         response = self.client.get("/api/rooms", query_string={"scope": scope}, headers=who.headers)
         assert response.status_code == 200, response.json

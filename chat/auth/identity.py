@@ -1,10 +1,11 @@
 """How a token becomes a user, and how a refused token is answered (always 401 JSON).
 
 flask-jwt-extended checks the signature, expiry and token type; whether the token is
-still good and whose it is comes from `AccountService.session_user`, the call the
-Socket.IO namespace makes too. It runs in the blocklist callback (the first hook after
-decoding) and raises `Unauthorized` with the reason; the user it found is kept for
-the user-lookup callback, so a request costs one check.
+still good (its sign-in session, the `sid` claim, has not ended) and whose it is comes
+from `AccountService.session_user`, the call the Socket.IO namespace makes too. It
+runs in the blocklist callback (the first hook after decoding) and raises
+`Unauthorized` with the reason; the user it found is kept for the user-lookup
+callback, so a request costs one check.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _refuse(message: str) -> Any:
 def register_jwt_callbacks(jwt: JWTManager) -> None:
     @jwt.token_in_blocklist_loader
     def _check(_header: dict, payload: dict) -> bool:
-        g.chat_token_user = services().accounts.session_user(payload["sub"], payload["jti"])
+        g.chat_token_user = services().accounts.session_user(payload["sub"], payload.get("sid"))
         return False
 
     @jwt.user_lookup_loader

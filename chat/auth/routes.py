@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_jwt_extended import create_access_token, get_jwt
-
 from ..domain.models import User
-from ..http import authenticated, me, refresh_authenticated, services
-from ..schemas.inputs import LoginIn, LogoutIn, RegisterIn
+from ..http import authenticated, refresh_authenticated, services
+from ..schemas.inputs import LoginIn, LogoutIn, RegisterIn, ResendIn, VerifyIn
 from ..schemas.outputs import AccessTokenOut, MeOut, TokensOut
 from . import bp, tokens
 
@@ -16,16 +14,43 @@ from . import bp, tokens
 @bp.response(201, MeOut)
 @bp.alt_response(409, "CONFLICT")
 def register(**account: Any) -> User:
-    """Create an account; the name is checked for uniqueness by the store's index."""
+    """Create an account; the name is checked for uniqueness by the store's index.
+
+    When the server verifies emails (`EMAIL_VERIFICATION`), `email` is required and a
+    6-digit code is mailed to it; sign-in is refused (403 `unverified`) until
+    `POST /api/auth/verify`. If the mail cannot be sent, no account is kept: 503
+    `mail_unavailable`."""
     return services().accounts.register(**account)
+
+
+@bp.post("/verify")
+@bp.arguments(VerifyIn, as_kwargs=True)
+@bp.response(200, MeOut)
+@bp.alt_response(409, "CONFLICT")
+def verify(email: str, code: str) -> User:
+    """Verify an email with the code mailed to it. A code lasts `VERIFICATION_CODE_TTL`
+    seconds and allows 5 attempts (422 when wrong or spent); 409 when already verified."""
+    return services().verification.verify(email, code)
+
+
+@bp.post("/verify/resend")
+@bp.arguments(ResendIn, as_kwargs=True)
+@bp.response(204)
+def resend(email: str) -> None:
+    """Mail a new code (the old one stops working), at most once a minute per address
+    (429 with `Retry-After`). The answer is the same for an address with no account
+    waiting, so it does not tell who has one."""
+    services().verification.resend(email)
 
 
 @bp.post("/login")
 @bp.arguments(LoginIn)
 @bp.response(200, TokensOut)
 @bp.alt_response(401, "UNAUTHORIZED")
+@bp.alt_response(403, "FORBIDDEN", description="`unverified`: the email code is pending.")
 def login(credentials: dict[str, Any]) -> dict[str, Any]:
-    """Sign in with a username or an email; the answer is the same whichever was wrong."""
+    """Sign in with a username or an email: a new session, whose access and refresh
+    tokens end together. The answer is the same whichever credential was wrong."""
     return tokens.sign_in(credentials)
 
 
@@ -33,8 +58,8 @@ def login(credentials: dict[str, Any]) -> dict[str, Any]:
 @refresh_authenticated
 @bp.response(200, AccessTokenOut)
 def refresh() -> dict[str, Any]:
-    """A new access token for the refresh token sent as Bearer."""
-    return {"access_token": create_access_token(identity=me().id)}
+    """A new access token of the session of the refresh token sent as Bearer."""
+    return tokens.refreshed()
 
 
 @bp.post("/logout")
@@ -42,8 +67,6 @@ def refresh() -> dict[str, Any]:
 @bp.arguments(LogoutIn, required=False)
 @bp.response(204)
 def logout(data: dict[str, Any]) -> None:
-    """Revoke this access token and, if given, the refresh token beside it."""
-    revoked = [get_jwt()]
-    if data["refresh_token"]:
-        revoked.append(tokens.refresh_claims(data["refresh_token"], me().id))
-    tokens.revoke(me().id, *revoked)
+    """End this token's session (its access and refresh tokens stop working, and its
+    sockets close, on every process) and the session of a `refresh_token` given."""
+    tokens.sign_out(data["refresh_token"])

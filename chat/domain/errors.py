@@ -58,10 +58,32 @@ class Conflict(ChatError):
     default_message = "That conflicts with what exists."
 
 
+class Unverified(Forbidden):
+    code = "unverified"
+    default_message = "Verify your email first: enter the code we sent (or ask for a new one)."
+
+
+class RateLimited(ChatError):
+    """Too soon: `retry_after` seconds until it may be asked again (the Retry-After header)."""
+
+    status = 429
+    code = "rate_limited"
+    default_message = "Too many requests; try again later."
+
+    def __init__(self, message: str | None = None, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = max(int(retry_after), 1)
+
+
 class Unavailable(ChatError):
     status = 503
     code = "unavailable"
     default_message = "The database is not answering; try again shortly."
+
+
+class MailUnavailable(Unavailable):
+    code = "mail_unavailable"
+    default_message = "The mail server is not answering, so no code was sent; try again shortly."
 
 
 class Internal(ChatError):

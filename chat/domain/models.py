@@ -29,6 +29,8 @@ class User:
     avatar_url: str | None = None
     last_seen: datetime | None = None
     deleted: bool = False
+    # False while an account registered under EMAIL_VERIFICATION awaits its code.
+    verified: bool = True
     # Filled by services from live presence; never stored.
     online: bool = field(default=False, compare=False)
 
@@ -91,6 +93,52 @@ class Message:
 
 
 @dataclass
+class LoginSession:
+    """One sign-in: its access and refresh tokens carry its id (`sid`) and die with it."""
+
+    id: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+    def live(self, at: datetime) -> bool:
+        return self.ended_at is None and self.expires_at > at
+
+
+@dataclass
+class VerificationCode:
+    """The one pending email code of an unverified account, stored as a keyed hash."""
+
+    user_id: str
+    code_hash: str
+    sent_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """What one atomic join did: `joined` a new membership (False: already a member, or
+    `banned`), and whether the joiner adopted a room that had no owner."""
+
+    joined: bool
+    banned: bool = False
+    owner: bool = False
+
+
+@dataclass(frozen=True)
+class LeaveResult:
+    """What one atomic leave (or removal) did: whether a membership went, the role it had,
+    and the room's owner afterwards (`owner_changed` when the leaver's ownership passed)."""
+
+    left: bool
+    role: Role | None = None
+    owner_id: str | None = None
+    owner_changed: bool = False
+
+
+@dataclass
 class Page:
     """A slice of a room's history, oldest first."""
 
@@ -98,7 +146,18 @@ class Page:
     has_more: bool
 
 
+def fold(text: str) -> str:
+    """The key names are compared and searched by, ignoring case: what both stores keep
+    beside usernames, emails, room names and display names."""
+    return text.casefold()
+
+
 def now() -> datetime:
     """UTC, to the millisecond: the precision both stores keep, so they compare equal."""
-    moment = datetime.now(UTC)
+    return to_millisecond(datetime.now(UTC))
+
+
+def to_millisecond(moment: datetime) -> datetime:
+    """A time as the stores keep it: UTC, whole milliseconds."""
+    moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

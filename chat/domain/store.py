@@ -11,9 +11,14 @@ unique index are `DuplicateError` (both in `chat.domain.errors`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Literal
 
 from .models import (
+    JoinResult,
+    LeaveResult,
+    LoginSession,
     Membership,
     Message,
     MessageType,
@@ -23,8 +28,14 @@ from .models import (
     RoomKind,
     Scope,
     User,
+    VerificationCode,
     Visibility,
 )
+
+# What `update_user` and `update_room` may change; a key present with None clears it.
+USER_FIELDS = frozenset({"username", "display_name", "avatar_url"})
+ROOM_FIELDS = frozenset({"name", "description", "visibility", "password_hash"})
+SearchField = Literal["username", "display_name"]
 
 
 class Store(ABC):
@@ -49,6 +60,7 @@ class Store(ABC):
         password_hash: str,
         email: str | None = None,
         display_name: str | None = None,
+        verified: bool = True,
     ) -> User:
         """Insert a user; DuplicateError('username'|'email') on a clash ignoring case."""
 
@@ -63,12 +75,77 @@ class Store(ABC):
     def get_users(self, user_ids: list[str]) -> dict[str, User]:
         """Batch lookup, so a page of messages costs one query for its authors."""
 
-    # -- revoked tokens --------------------------------------------------
+    # -- accounts (issue 6) ----------------------------------------------
     @abstractmethod
-    def revoke_token(self, jti: str, expires_at: datetime) -> None: ...
+    def update_user(self, user_id: str, changes: Mapping[str, str | None]) -> User | None:
+        """Change the profile fields named in `changes` (keys from USER_FIELDS) of a live
+        user; the user after, or None when there is none. DuplicateError('username')."""
 
     @abstractmethod
-    def is_token_revoked(self, jti: str) -> bool: ...
+    def set_password(self, user_id: str, password_hash: str) -> bool: ...
+
+    @abstractmethod
+    def set_verified(self, user_id: str) -> bool:
+        """Mark the account's email verified, and drop its pending code."""
+
+    @abstractmethod
+    def anonymise_user(self, user_id: str, *, username: str, display_name: str) -> bool:
+        """Delete an account but keep its row, so its messages keep their author id: the
+        name shown becomes `username`/`display_name`, the name and the email are free
+        again, the password and avatar go, and it is marked deleted."""
+
+    @abstractmethod
+    def discard_user(self, user_id: str) -> bool:
+        """Remove an unverified account outright (a registration whose mail failed);
+        False for any other account."""
+
+    @abstractmethod
+    def search_users(
+        self,
+        field: SearchField,
+        prefix: str,
+        after: tuple[str, str] | None,
+        limit: int,
+    ) -> list[User]:
+        """Live users whose folded `field` starts with the folded `prefix`, in (key, id)
+        order past `after`, at most `limit`: a range on an index, never a scan."""
+
+    # -- sign-in sessions ------------------------------------------------
+    @abstractmethod
+    def create_session(self, user_id: str, expires_at: datetime) -> LoginSession:
+        """Start a session; the user's sessions past their expiry are swept meanwhile."""
+
+    @abstractmethod
+    def get_session(self, session_id: str) -> LoginSession | None: ...
+
+    @abstractmethod
+    def end_session(self, session_id: str) -> bool:
+        """End a live session; False when it was already ended or never existed."""
+
+    @abstractmethod
+    def end_user_sessions(self, user_id: str) -> list[str]:
+        """End every live session of the user; the ids of those ended."""
+
+    # -- verification codes ----------------------------------------------
+    @abstractmethod
+    def put_verification_code(
+        self, code: VerificationCode, resend_after: datetime
+    ) -> datetime | None:
+        """Store the user's code, replacing the pending one, unless that one was sent
+        after `resend_after`: then store nothing and return when its sending was (so
+        the caller can say when to retry). Atomic, so two resends at once send one."""
+
+    @abstractmethod
+    def use_verification_attempt(
+        self, user_id: str, at: datetime, max_attempts: int
+    ) -> VerificationCode | None:
+        """Count one attempt against the user's pending code, atomically, and return the
+        code; None when there is none, it expired by `at`, or its attempts are spent.
+        Counting before comparing is what bounds guesses made at the same moment."""
+
+    @abstractmethod
+    def delete_verification_code(self, user_id: str, code_hash: str | None = None) -> bool:
+        """Drop the user's code (only if it is still `code_hash`, when given)."""
 
     # -- rooms -----------------------------------------------------------
     @abstractmethod
@@ -101,22 +178,52 @@ class Store(ABC):
         """Add a membership; False when the user already was a member."""
 
     @abstractmethod
-    def remove_member(self, room_id: str, user_id: str) -> bool: ...
-
-    @abstractmethod
     def set_role(self, room_id: str, user_id: str, role: Role) -> bool:
-        """Change a member's role; False when the user is not a member."""
+        """Make a member an admin or a plain member; False when the user is not a member
+        or is the owner (ownership moves by `transfer_ownership` only)."""
+
+    # -- ownership and moderation (issue 6) -----------------------------
+    # Every room with members has exactly one owner, a member whose role is `owner`
+    # and whom `rooms.owner_id` names; a room without members has none. These calls
+    # keep that true as one atomic step each, whatever runs at the same time.
+    @abstractmethod
+    def join_room(self, room_id: str, user_id: str) -> JoinResult:
+        """Add a plain membership, unless the user is banned from the room or already a
+        member; a joiner of a room without an owner becomes its owner, in the same step."""
 
     @abstractmethod
-    def set_owner(self, room_id: str, owner_id: str | None) -> None:
-        """Record the room's owner (None when nobody is left to inherit it)."""
+    def leave_room(
+        self,
+        room_id: str,
+        user_id: str,
+        *,
+        ban: bool = False,
+        roles: tuple[Role, ...] | None = None,
+    ) -> LeaveResult:
+        """Remove a membership (only if its role is in `roles`, when given), banning the
+        user from rejoining when `ban`; if the leaver owned the room, ownership passes to
+        the longest-standing admin, else member, else nobody, in the same step."""
 
     @abstractmethod
-    def claim_ownership(self, room_id: str, user_id: str) -> bool:
-        """Make `user_id` the owner only if the room has none; True when it did.
+    def invite_member(self, room_id: str, user_id: str) -> bool:
+        """Add a plain membership and lift any ban; False when already a member."""
 
-        Atomic, so of two people joining an ownerless room at once only one adopts it.
-        """
+    @abstractmethod
+    def transfer_ownership(self, room_id: str, from_id: str, to_id: str) -> bool:
+        """Make member `to_id` the owner and owner `from_id` an admin, in one step;
+        False (and nothing changed) unless `from_id` owns the room and `to_id` is in it."""
+
+    @abstractmethod
+    def is_banned(self, room_id: str, user_id: str) -> bool: ...
+
+    @abstractmethod
+    def update_room(self, room_id: str, changes: Mapping[str, str | None]) -> Room | None:
+        """Change the fields named in `changes` (keys from ROOM_FIELDS); the room after,
+        or None when it is gone. DuplicateError('name') on a clash ignoring case."""
+
+    @abstractmethod
+    def delete_room(self, room_id: str) -> bool:
+        """Delete the room with its history, memberships and bans."""
 
     @abstractmethod
     def get_membership(self, room_id: str, user_id: str) -> Membership | None: ...

@@ -23,7 +23,11 @@ def json_error(status: int, message: str, code: str, errors: Any = None) -> tupl
 
 
 def render(error: ChatError) -> tuple[Response, int]:
-    return json_error(error.status, error.message, error.code, error.errors)
+    response, status = json_error(error.status, error.message, error.code, error.errors)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response, status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,9 +1,18 @@
 """Orders between server processes that Socket.IO's message queue cannot carry.
 
 The queue relays emits, but a process can only disconnect sockets it can name, and the
-sockets of a token revoked on process B may be connected to process A. So B publishes
-"close the sockets of these tokens" on a Redis channel beside the queue, and every
-process closes its own. Without a Redis queue there is one process and nothing to tell.
+sockets of a session ended on process B may be connected to process A. So B publishes
+an order on a Redis channel beside the queue, and every process carries it out on its
+own sockets (`SocketPublisher.obey`):
+
+- `{"close_sessions": [session ids]}`: sign-outs and password changes;
+- `{"close_user": user id}`: a deleted account;
+- `{"leave_room": {"room_id", "user_id"}}`: a member left or was removed, so their
+  sockets stop watching the room;
+- `{"forget_room": room id}`: a deleted room (its Socket.IO room is closed through the
+  queue itself, which can name it).
+
+Without a Redis queue there is one process and nothing to tell.
 """
 
 from __future__ import annotations
@@ -48,7 +57,8 @@ def control_for(queue_url: str | None) -> ControlChannel | None:
         return ControlChannel(queue_url)
     if queue_url:
         log.warning(
-            "SOCKETIO_MESSAGE_QUEUE is not Redis: a logout closes only the sockets of its "
-            "own process; others are refused at their next event"
+            "SOCKETIO_MESSAGE_QUEUE is not Redis: a sign-out closes only the sockets of "
+            "its own process (others are refused at their next event), and a removal "
+            "stops only its own process's sockets watching the room"
         )
     return None

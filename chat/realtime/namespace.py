@@ -46,7 +46,7 @@ def _token(auth: Any) -> str | None:
 
 
 class SessionEnded(Unauthorized):
-    """The socket's token was revoked or its account is gone since it connected."""
+    """The socket's sign-in session ended or its account is gone since it connected."""
 
     def __init__(self) -> None:
         super().__init__("unauthorized")
@@ -102,7 +102,8 @@ def event(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
 class ChatNamespace(Namespace):
     # -- connection ------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
-        """Refuse a bad, expired, revoked or non-access token with `unauthorized`."""
+        """Refuse a bad, expired or non-access token, or one whose session ended, with
+        `unauthorized`."""
         session = self._authenticate(_token(auth))
         if session is None:
             raise ConnectionRefusedError("unauthorized")
@@ -117,22 +118,23 @@ class ChatNamespace(Namespace):
             claims = decode_token(token)
             if claims.get("type") != "access":
                 return None
-            user = services().accounts.session_user(claims["sub"], claims["jti"])
+            user = services().accounts.session_user(claims["sub"], claims.get("sid"))
         except Exception:  # any decoding or checking failure is just "unauthorized"
             return None
-        return Session(user.id, claims["jti"])
+        return Session(user.id, claims["sid"])
 
     def on_disconnect(self, reason: Any = None) -> None:
         if services().presence.disconnect(current_sid()) is not None:
             SOCKET_CONNECTIONS.dec()
 
     def current_user(self) -> User:
-        """The socket's user, re-checked: a token revoked since connect ends the socket."""
+        """The socket's user, re-checked: a session ended since connect (on any process)
+        ends the socket."""
         session = services().presence.session(current_sid())
         if session is None:
             raise SessionEnded()
         try:
-            return services().accounts.session_user(session.user_id, session.jti)
+            return services().accounts.session_user(session.user_id, session.session_id)
         except Unauthorized as refused:
             raise SessionEnded() from refused
 

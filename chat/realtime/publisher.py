@@ -17,7 +17,7 @@ from ..ops.metrics import FANOUT, MESSAGES_STORED
 from ..schemas.events import SERVER_EVENTS
 from ..schemas.viewer import viewing_as
 from ..services.presence import Presence
-from . import NAMESPACE, room_channel
+from . import NAMESPACE, room_channel, user_channel
 from .control import ControlChannel
 
 
@@ -29,7 +29,7 @@ class SocketPublisher:
         self.presence = presence
         self.control = control
 
-    def _emit(self, event: str, data: Any, to: str) -> None:
+    def _emit(self, event: str, data: Any, to: str | list[str]) -> None:
         with viewing_as(None):
             payload = SERVER_EVENTS[event].payload().dump(data)
         self.socketio.emit(event, payload, to=to, namespace=NAMESPACE)
@@ -47,24 +47,81 @@ class SocketPublisher:
         self._emit("user_joined", {"room_id": room.id, "user": user}, room_channel(room.id))
 
     def member_left(self, room: Room, user: User) -> None:
-        """Announce, then stop the former member's sockets from watching the room."""
+        """Announce, then stop the former member's sockets watching the room."""
         self._emit("user_left", {"room_id": room.id, "user": user}, room_channel(room.id))
-        for sid in self.presence.sockets_of(user.id):
-            self.socketio.server.leave_room(sid, room_channel(room.id), namespace=NAMESPACE)
-            self.presence.unwatch(room.id, sid)
+        self._stop_watching(room.id, user.id)
 
-    def tokens_revoked(self, user_id: str, jtis: list[str]) -> None:
-        """Close the sockets that signed in with a token that was just revoked: here at
-        once, and on the other processes through the control channel."""
-        self.close_sessions(jtis)
+    # -- accounts and moderation (issue 6) -------------------------------
+    def member_invited(self, room: Room, user: User) -> None:
+        """`user_joined` to the room, and to the invitee's sockets, which are not
+        watching it yet: that is how their client learns of the room."""
+        to = [room_channel(room.id), user_channel(user.id)]
+        self._emit("user_joined", {"room_id": room.id, "user": user}, to)
+
+    def member_removed(self, room: Room, user: User) -> None:
+        """To the room and to the removed user's sockets (one copy each), then those
+        sockets stop watching it, here and on every other process."""
+        to = [room_channel(room.id), user_channel(user.id)]
+        self._emit("member_removed", {"room_id": room.id, "user": user}, to)
+        self._stop_watching(room.id, user.id)
+
+    def room_updated(self, room: Room) -> None:
+        self._emit("room_updated", {"room_id": room.id, "room": room}, room_channel(room.id))
+
+    def room_deleted(self, room: Room) -> None:
+        """Announce, then empty the room's channel on every process: the queue carries
+        `close_room` after the announcement, in order."""
+        self._emit("room_deleted", {"room_id": room.id}, room_channel(room.id))
+        self.socketio.close_room(room_channel(room.id), namespace=NAMESPACE)
+        self.presence.forget_room(room.id)
+        self._order({"forget_room": room.id})
+
+    def sessions_ended(self, user_id: str, session_ids: list[str]) -> None:
+        """Close the sockets signed in with sessions that just ended: here at once, and
+        on the other processes through the control channel."""
+        if session_ids:
+            self.close_sessions(session_ids)
+            self._order({"close_sessions": session_ids})
+
+    def account_closed(self, user_id: str) -> None:
+        self.close_user(user_id)
+        self._order({"close_user": user_id})
+
+    # -- this process's sockets, and orders to the others ----------------
+    def _order(self, order: dict[str, Any]) -> None:
         if self.control:
-            self.control.publish({"close_tokens": jtis})
+            self.control.publish(order)
 
-    def close_sessions(self, jtis: list[str]) -> None:
-        for sid in self.presence.sockets_with_tokens(jtis):
+    def _stop_watching(self, room_id: str, user_id: str) -> None:
+        self.stop_watching(room_id, user_id)
+        self._order({"leave_room": {"room_id": room_id, "user_id": user_id}})
+
+    def stop_watching(self, room_id: str, user_id: str) -> None:
+        for sid in self.presence.sockets_of(user_id):
+            self.socketio.server.leave_room(sid, room_channel(room_id), namespace=NAMESPACE)
+            self.presence.unwatch(room_id, sid)
+
+    def _disconnect(self, sids: set[str]) -> None:
+        for sid in sids:
             self.socketio.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+
+    def close_sessions(self, session_ids: list[str]) -> None:
+        self._disconnect(self.presence.sockets_of_sessions(session_ids))
+
+    def close_user(self, user_id: str) -> None:
+        self._disconnect(self.presence.sockets_of(user_id))
 
     def obey(self, order: dict[str, Any]) -> None:
         """Carry out an order from another process's control channel."""
-        if isinstance(order.get("close_tokens"), list):
-            self.close_sessions([str(jti) for jti in order["close_tokens"]])
+        sessions = order.get("close_sessions")
+        if isinstance(sessions, list):
+            self.close_sessions([str(sid) for sid in sessions])
+        if isinstance(order.get("close_user"), str):
+            self.close_user(order["close_user"])
+        leave = order.get("leave_room")
+        if isinstance(leave, dict) and all(
+            isinstance(leave.get(k), str) for k in ("room_id", "user_id")
+        ):
+            self.stop_watching(leave["room_id"], leave["user_id"])
+        if isinstance(order.get("forget_room"), str):
+            self.presence.forget_room(order["forget_room"])

@@ -1,4 +1,4 @@
-"""Rooms over REST: listing, creating, joining, leaving, members."""
+"""Rooms over REST: listing, creating, joining, leaving, members, moderation."""
 
 from ..http import Blueprint
 

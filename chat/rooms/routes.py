@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.models import Room
+from ..domain.models import Membership, Role, Room
 from ..http import authenticated, me, services
-from ..schemas.inputs import RoomCreateIn, RoomJoinIn, RoomListQuery
-from ..schemas.outputs import MembersOut, RoomOut, RoomsOut
+from ..schemas.inputs import InviteIn, RoleIn, RoomCreateIn, RoomJoinIn, RoomListQuery, RoomUpdateIn
+from ..schemas.outputs import MemberOut, MembersOut, RoomOut, RoomsOut
 from . import bp
 
 
@@ -63,3 +63,67 @@ def leave_room(room_id: str) -> None:
 @bp.alt_response(403, "FORBIDDEN")
 def list_members(room_id: str) -> dict[str, Any]:
     return {"members": services().rooms.members(me(), room_id)}
+
+
+# -- moderation (issue 6) -----------------------------------------------------------
+
+
+@bp.patch("/<room_id>")
+@authenticated
+@bp.arguments(RoomUpdateIn, required=False)
+@bp.response(200, RoomOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def update_room(changes: dict[str, Any], room_id: str) -> Room:
+    """Owners and admins: name (unique ignoring case), description, visibility, and the
+    password (a string sets or changes it, null removes it). Announced as `room_updated`."""
+    return services().rooms.update(me(), room_id, changes)
+
+
+@bp.delete("/<room_id>")
+@authenticated
+@bp.response(204)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def delete_room(room_id: str) -> None:
+    """The owner deletes the room with its whole history. Announced as `room_deleted`;
+    every socket stops watching it."""
+    services().rooms.delete(me(), room_id)
+
+
+@bp.post("/<room_id>/members")
+@authenticated
+@bp.arguments(InviteIn, as_kwargs=True)
+@bp.response(201, MemberOut)
+@bp.alt_response(200, schema=MemberOut, description="Already a member.")
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def invite_member(room_id: str, user_id: str) -> tuple[Membership, int]:
+    """Owners and admins add someone: the only way into a private room, and back into
+    a room one was removed from. Announced as `user_joined` (to the invitee too)."""
+    membership, added = services().rooms.invite(me(), room_id, user_id)
+    return membership, 201 if added else 200
+
+
+@bp.delete("/<room_id>/members/<user_id>")
+@authenticated
+@bp.response(204)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def remove_member(room_id: str, user_id: str) -> None:
+    """Admins remove members; the owner removes admins too; nobody removes the owner or
+    an equal. The removed user cannot rejoin a public room until invited again, and
+    their sockets stop receiving the room at once (`member_removed`)."""
+    services().rooms.remove(me(), room_id, user_id)
+
+
+@bp.patch("/<room_id>/members/<user_id>")
+@authenticated
+@bp.arguments(RoleIn, as_kwargs=True)
+@bp.response(200, MemberOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def set_member_role(room_id: str, user_id: str, role: Role) -> Membership:
+    """The owner sets a member's role; `owner` hands the room over (the former owner
+    becomes an admin; `room_updated` announces it)."""
+    return services().rooms.set_role(me(), room_id, user_id, role)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from marshmallow import Schema, fields
 
 from .inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
-from .outputs import ErrorOut, MessageOut, PageOut, PublicUserOut, RoomOut, UserOut
+from .outputs import (
+    ErrorOut,
+    MessageOut,
+    PageOut,
+    PublicRoomOut,
+    PublicUserOut,
+    RoomOut,
+    UserOut,
+)
 
 # -- acknowledgements -------------------------------------------------------------
 
@@ -74,6 +82,15 @@ class MembershipEvent(Schema):
     user = fields.Nested(PublicUserOut, required=True)
 
 
+class RoomUpdatedEvent(Schema):
+    room_id = fields.String(required=True)
+    room = fields.Nested(PublicRoomOut, required=True)
+
+
+class RoomDeletedEvent(Schema):
+    room_id = fields.String(required=True)
+
+
 class ErrorEvent(ErrorOut):
     event = fields.String(required=True, metadata={"description": "The event that failed."})
 
@@ -132,8 +149,31 @@ SERVER_EVENTS = {
     for event in [
         ServerEvent("new_message", MessageOut, "A message was posted.", ROOM),
         ServerEvent("message_deleted", MessageDeletedEvent, "A message became a tombstone.", ROOM),
-        ServerEvent("user_joined", MembershipEvent, "Someone became a member.", ROOM),
+        ServerEvent(
+            "user_joined",
+            MembershipEvent,
+            "Someone became a member (joined, or was invited).",
+            f"{ROOM} (for an invite, also the invitee's sockets)",
+        ),
         ServerEvent("user_left", MembershipEvent, "A member left.", ROOM),
+        ServerEvent(
+            "room_updated",
+            RoomUpdatedEvent,
+            "The room's settings or owner changed (an edit, a handover, a transfer).",
+            ROOM,
+        ),
+        ServerEvent(
+            "room_deleted",
+            RoomDeletedEvent,
+            "The owner deleted the room; its sockets stop watching it.",
+            ROOM,
+        ),
+        ServerEvent(
+            "member_removed",
+            MembershipEvent,
+            "An admin removed a member, whose sockets stop watching the room at once.",
+            f"{ROOM} and the removed user's sockets",
+        ),
         ServerEvent(
             "error",
             ErrorEvent,

@@ -46,5 +46,19 @@ def password(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=8, max=1024), **kwargs)
 
 
+def avatar_url(**kwargs: Any) -> fields.URL:
+    """An http(s) address of an image, kept as given (never fetched by the server)."""
+    return fields.URL(
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=2048),
+        **kwargs,
+    )
+
+
+def display_name(**kwargs: Any) -> Trimmed:
+    return Trimmed(max_len=64, allow_none=True, **kwargs)
+
+
 def seq(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=False, validate=validate.Range(min=0, max=2**53), **kwargs)

@@ -7,14 +7,19 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .base import InputSchema
-from .fields import USERNAME, Id, Trimmed, content, password, seq
+from .fields import USERNAME, Id, Trimmed, avatar_url, content, display_name, password, seq
 
 
 class RegisterIn(InputSchema):
     username = fields.String(required=True, validate=USERNAME)
     password = password(required=True)
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    display_name = Trimmed(max_len=64, load_default=None, allow_none=True)
+    email = fields.Email(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "Required when the server verifies emails."},
+    )
+    display_name = display_name(load_default=None)
 
 
 class LoginIn(InputSchema):
@@ -32,6 +37,63 @@ class LogoutIn(InputSchema):
     refresh_token = fields.String(load_default=None, validate=validate.Length(max=4096))
 
 
+# -- accounts (issue 6) -------------------------------------------------------------
+
+
+def _current_password() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class VerifyIn(InputSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^[0-9]{6}$", error="The 6 digits mailed to you.")
+    )
+
+
+class ResendIn(InputSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class ProfilePatchIn(InputSchema):
+    """Only the fields given change; null clears a display name or an avatar."""
+
+    username = fields.String(validate=USERNAME)
+    display_name = display_name()
+    avatar_url = avatar_url(allow_none=True)
+
+
+class ProfilePutIn(InputSchema):
+    """The whole editable profile: a field left out is cleared."""
+
+    username = fields.String(required=True, validate=USERNAME)
+    display_name = display_name(load_default=None)
+    avatar_url = avatar_url(load_default=None, allow_none=True)
+
+
+class PasswordChangeIn(InputSchema):
+    new_password = password(required=True)  # before `password` below shadows the helper
+    password = _current_password()
+
+
+class AccountDeleteIn(InputSchema):
+    password = _current_password()
+
+
+class UserSearchQuery(InputSchema):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=64),
+        metadata={"description": "A prefix of the username or display name, any case."},
+    )
+    limit = fields.Integer(strict=False, load_default=20, validate=validate.Range(min=1, max=50))
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=512),
+        metadata={"description": "`next_cursor` of the previous page."},
+    )
+
+
 class RoomCreateIn(InputSchema):
     name = Trimmed(max_len=64, required=True)
     description = Trimmed(min_len=0, max_len=500, load_default="")
@@ -45,6 +107,27 @@ class RoomCreateIn(InputSchema):
 
 class RoomJoinIn(InputSchema):
     password = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+
+
+class RoomUpdateIn(InputSchema):
+    """Only the fields given change; a null password removes it."""
+
+    name = Trimmed(max_len=64)
+    description = Trimmed(min_len=0, max_len=500)
+    visibility = fields.String(validate=validate.OneOf(["public", "private"]))
+    password = fields.String(allow_none=True, validate=validate.Length(min=1, max=128))
+
+
+class InviteIn(InputSchema):
+    user_id = Id(required=True)
+
+
+class RoleIn(InputSchema):
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(["owner", "admin", "member"]),
+        metadata={"description": "`owner` hands ownership over; you become an admin."},
+    )
 
 
 class RoomListQuery(InputSchema):

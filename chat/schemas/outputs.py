@@ -54,6 +54,9 @@ class MeOut(PublicUserOut):
 
 
 class AuthorOut(Schema):
+    """A message's author; a deleted account shows as `{id, username: "deleted",
+    display_name: "Deleted account"}` (the id stays, so its messages still group)."""
+
     id = fields.String(required=True)
     username = fields.String(required=True)
     display_name = fields.String(allow_none=True)
@@ -73,7 +76,9 @@ class MessageOut(Schema):
     client_id = fields.String(allow_none=True)
 
 
-class RoomOut(Schema):
+class PublicRoomOut(Schema):
+    """A room as anybody who may see it sees it (and as broadcasts carry it)."""
+
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
     description = fields.String()
@@ -84,6 +89,11 @@ class RoomOut(Schema):
     member_count = fields.Integer(allow_none=True)
     created_at = fields.DateTime(format="iso")
     last_message = fields.Nested(MessageOut, allow_none=True)
+
+
+class RoomOut(PublicRoomOut):
+    """A room in an answer to one viewer: with their read marker if they are a member."""
+
     unread_count = fields.Integer(metadata={"description": "Members only."})
     last_read_seq = fields.Integer(metadata={"description": "Members only."})
 
@@ -124,6 +134,14 @@ class MembersOut(Schema):
 
 class UsersOut(Schema):
     users = fields.List(fields.Nested(UserOut), required=True)
+
+
+class UserSearchOut(UsersOut):
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+    )
 
 
 class TokensOut(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ..domain.store import Store
 from .accounts import AccountService
@@ -11,6 +12,7 @@ from .messages import MessageService
 from .passwords import Hasher
 from .presence import Presence
 from .rooms import RoomService
+from .verification import Mailer, VerificationService, VerificationSettings
 
 
 @dataclass
@@ -21,19 +23,37 @@ class Services:
     accounts: AccountService
     rooms: RoomService
     messages: MessageService
+    verification: VerificationService
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """What accounts need from the configuration (see `create_app`)."""
+
+    mailer: Mailer
+    verification: VerificationSettings
+    session_lifetime: timedelta  # JWT_REFRESH_TOKEN_EXPIRES: a session outlives no token
 
 
 def build_services(
-    store: Store, publisher: Publisher, presence: Presence, hash_method: str
+    store: Store,
+    publisher: Publisher,
+    presence: Presence,
+    hash_method: str,
+    accounts: AccountSettings,
 ) -> Services:
     """Wire the services around one store, publisher and presence registry."""
     hasher = Hasher(hash_method)
     rooms = RoomService(store, publisher, presence, hasher)
+    verification = VerificationService(store, accounts.mailer, accounts.verification)
     return Services(
         store=store,
         presence=presence,
         publisher=publisher,
-        accounts=AccountService(store, publisher, presence, hasher),
+        accounts=AccountService(
+            store, publisher, presence, hasher, verification, rooms, accounts.session_lifetime
+        ),
         rooms=rooms,
         messages=MessageService(store, rooms, publisher),
+        verification=verification,
     )

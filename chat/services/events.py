@@ -17,4 +17,18 @@ class Publisher(Protocol):
 
     def member_left(self, room: Room, user: User) -> None: ...
 
-    def tokens_revoked(self, user_id: str, jtis: list[str]) -> None: ...
+    # -- accounts and moderation (issue 6) -------------------------------
+    def member_invited(self, room: Room, user: User) -> None: ...
+
+    def member_removed(self, room: Room, user: User) -> None:
+        """Also stops the removed user's sockets watching the room, on every process."""
+
+    def room_updated(self, room: Room) -> None: ...
+
+    def room_deleted(self, room: Room) -> None: ...
+
+    def sessions_ended(self, user_id: str, session_ids: list[str]) -> None:
+        """Close the sockets signed in with these sessions, on every process."""
+
+    def account_closed(self, user_id: str) -> None:
+        """Close every socket of the user, on every process."""

@@ -1,4 +1,4 @@
-"""Who is connected, with which token, and who watches which room, in this process.
+"""Who is connected, in which sign-in session, and who watches which room, here.
 
 Kept in memory: it describes live sockets, which die with the process anyway. With
 several processes each knows only its own sockets (see README, Limits).
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Session:
-    """Who a socket is, fixed at connect: Flask's request hooks never run for events."""
+    """Who a socket is, fixed at connect: Flask's request hooks never run for events.
+    `session_id` is the sign-in session its token named (the `sid` claim)."""
 
     user_id: str
-    jti: str
+    session_id: str
 
 
 class Presence:
@@ -66,10 +67,15 @@ class Presence:
         with self._lock:
             return set(self._sockets.get(user_id, ()))
 
-    def sockets_with_tokens(self, jtis: Iterable[str]) -> set[str]:
-        wanted = set(jtis)
+    def sockets_of_sessions(self, session_ids: Iterable[str]) -> set[str]:
+        wanted = set(session_ids)
         with self._lock:
-            return {sid for sid, session in self._sessions.items() if session.jti in wanted}
+            return {sid for sid, s in self._sessions.items() if s.session_id in wanted}
+
+    def forget_room(self, room_id: str) -> None:
+        """Nobody watches a deleted room any more."""
+        with self._lock:
+            self._watching.pop(room_id, None)
 
     def watching_count(self, room_id: str) -> int:
         """How many of this process's sockets watch the room (O(1): for metrics)."""

@@ -1,15 +1,18 @@
-"""Rooms and membership: who may see, join, leave and list a room."""
+"""Rooms and membership: who may see, join, leave and list a room, and moderation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..domain.errors import Conflict, DuplicateError, Forbidden, NotFound
-from ..domain.models import Membership, Room, Scope, User, Visibility
+from ..domain.models import LeaveResult, Membership, Role, Room, Scope, User, Visibility
 from ..domain.store import Store
 from .events import Publisher
 from .passwords import Hasher
 from .presence import Presence
 
-MANAGERS = ("owner", "admin")
+MANAGERS: tuple[Role, ...] = ("owner", "admin")
 
 
 class RoomService:
@@ -98,7 +101,11 @@ class RoomService:
         return self.describe(user, [room])[0]
 
     def join(self, user: User, room_id: str, password: str | None = None) -> tuple[Room, bool]:
-        """Become a member; (room, True) when newly joined, (room, False) if already in."""
+        """Become a member; (room, True) when newly joined, (room, False) if already in.
+
+        A room left empty keeps no owner and is adopted by whoever joins next; the store
+        does the join and the adoption as one step, so no interleaving with a leave can
+        leave a room with members and no owner (issue 6's race)."""
         # Only public rooms are visible to outsiders; private ones are joined by invite.
         room, membership = self._visible(user, room_id)
         if membership is None:
@@ -106,35 +113,159 @@ class RoomService:
                 password and self.hasher.check(room.password_hash, password)
             ):
                 raise Forbidden("Wrong room password.")
-            if self.store.add_member(room.id, user.id):
-                # An ownerless room (its last owner left) is adopted by whoever comes
-                # next; the store's claim is atomic, so two at once make one owner.
-                if room.owner_id is None and self.store.claim_ownership(room.id, user.id):
-                    self.store.set_role(room.id, user.id, "owner")
+            try:
+                joined = self.store.join_room(room.id, user.id)
+            except LookupError as gone:
+                raise NotFound("No such room.") from gone
+            if joined.banned:
+                raise Forbidden("You were removed from this room; an admin must invite you back.")
+            if joined.joined:
+                if joined.owner:
                     room.owner_id = user.id
                 self.publisher.member_joined(room, user)
                 return self.describe(user, [room])[0], True
         return self.describe(user, [room])[0], False
 
     def leave(self, user: User, room_id: str) -> None:
-        room, membership = self.require_member(user, room_id)
+        """Stop being a member; an owner's room passes to the longest-standing admin,
+        else member, else nobody, in the same store step as the leave."""
+        room, _ = self.require_member(user, room_id)
         if room.kind == "direct":
             raise Conflict("A direct conversation cannot be left.")
-        if not self.store.remove_member(room.id, user.id):
-            return
-        if membership.role == "owner":
-            self._pass_ownership(room)
-        self.publisher.member_left(room, user)
+        self._announce_leave(room, user, self.store.leave_room(room.id, user.id))
 
-    def _pass_ownership(self, room: Room) -> None:
-        """To the longest-standing admin, else the longest-standing member, else nobody."""
-        remaining = self.store.list_members(room.id)
-        heir = next((m for m in remaining if m.role == "admin"), None) or next(
-            iter(remaining), None
-        )
-        if heir:
-            self.store.set_role(room.id, heir.user_id, "owner")
-        self.store.set_owner(room.id, heir.user_id if heir else None)
+    def leave_all(self, user: User) -> None:
+        """Leave every group room (an account being deleted); direct conversations keep
+        their history with the deleted account in them."""
+        for room in self.store.list_rooms(user.id, "joined"):
+            if room.kind == "group":
+                self._announce_leave(room, user, self.store.leave_room(room.id, user.id))
+
+    def _announce_leave(self, room: Room, user: User, result: LeaveResult) -> None:
+        if not result.left:
+            return
+        self.publisher.member_left(room, user)
+        if result.owner_changed:
+            room.owner_id = result.owner_id
+            self.publisher.room_updated(self._public(room))
+
+    def _public(self, room: Room) -> Room:
+        """The room as a broadcast shows it: counts and last message, nobody's marker."""
+        fresh = self.store.get_room(room.id) or room
+        fresh.member_count = self.store.member_counts([fresh.id]).get(fresh.id, 0)
+        last = self.store.last_messages([fresh])
+        fresh.last_message = last.get(fresh.id)
+        if fresh.last_message and fresh.last_message.author_id:
+            author = self.store.get_users([fresh.last_message.author_id])
+            fresh.last_message.author = author.get(fresh.last_message.author_id)
+        return fresh
+
+    # -- moderation (issue 6) --------------------------------------------
+    def _managed(
+        self, user: User, room_id: str, roles: tuple[Role, ...]
+    ) -> tuple[Room, Membership]:
+        """A group room in which the user holds one of `roles`, with their membership."""
+        room, membership = self.require_member(user, room_id)
+        if room.kind == "direct":
+            raise Conflict("A direct conversation has no settings, invites or roles.")
+        if membership.role not in roles:
+            who = "its owner" if roles == ("owner",) else "an owner or admin"
+            raise Forbidden(f"Only {who} may do that in this room.")
+        return room, membership
+
+    def update(self, user: User, room_id: str, changes: Mapping[str, Any]) -> Room:
+        """Owners and admins change the name, description, visibility or password (a
+        null password removes it); names stay unique ignoring case (409)."""
+        room, _ = self._managed(user, room_id, MANAGERS)
+        stored = dict(changes)
+        if "password" in stored:
+            password = stored.pop("password")
+            stored["password_hash"] = self.hasher.hash(password) if password else None
+        if stored:
+            try:
+                updated = self.store.update_room(room.id, stored)
+            except DuplicateError as clash:
+                raise Conflict(
+                    "A room with that name already exists.", errors={"name": ["Already taken."]}
+                ) from clash
+            if updated is None:
+                raise NotFound("No such room.")
+            room = updated
+            self.publisher.room_updated(self._public(room))
+        return self.describe(user, [room])[0]
+
+    def delete(self, user: User, room_id: str) -> None:
+        """The owner deletes the room, and its history with it."""
+        room, _ = self._managed(user, room_id, ("owner",))
+        if self.store.delete_room(room.id):
+            self.publisher.room_deleted(room)
+
+    def invite(self, user: User, room_id: str, invitee_id: str) -> tuple[Membership, bool]:
+        """Admins add someone (the only way into a private room, and back into a room
+        they were removed from); (membership, False) when already a member."""
+        room, _ = self._managed(user, room_id, MANAGERS)
+        invitee = self._live_user(invitee_id)
+        try:
+            added = self.store.invite_member(room.id, invitee.id)
+        except LookupError as gone:
+            raise NotFound("No such room.") from gone
+        if added:
+            self.publisher.member_invited(room, invitee)
+        return self._member(room.id, invitee), added
+
+    def remove(self, user: User, room_id: str, member_id: str) -> None:
+        """Admins remove members, the owner removes admins too; nobody removes the owner
+        or an equal (yourself included: that is leaving). The removed user may not
+        rejoin until invited, and their sockets stop receiving the room at once."""
+        room, mine = self._managed(user, room_id, MANAGERS)
+        target = self.store.get_membership(room.id, member_id)
+        if target is None:
+            raise NotFound("That user is not a member of this room.")
+        below: tuple[Role, ...] = ("admin", "member") if mine.role == "owner" else ("member",)
+        if target.user_id == user.id or target.role not in below:
+            raise Forbidden("You may not remove the owner, an equal, or yourself (leave instead).")
+        # The role is a condition of the store's step, so a promotion meanwhile wins.
+        result = self.store.leave_room(room.id, member_id, ban=True, roles=below)
+        if not result.left:
+            raise Forbidden("That member's role changed meanwhile; you may not remove them.")
+        removed = self.store.get_user(member_id)
+        if removed is not None:
+            self.publisher.member_removed(room, removed)
+
+    def set_role(self, user: User, room_id: str, member_id: str, role: Role) -> Membership:
+        """The owner makes a member an admin or a plain member, or hands ownership over
+        (becoming an admin), in one store step."""
+        room, _ = self._managed(user, room_id, ("owner",))
+        target = self.store.get_membership(room.id, member_id)
+        if target is None:
+            raise NotFound("That user is not a member of this room.")
+        if target.user_id == user.id:
+            raise Conflict("Your role changes only by handing ownership to another member.")
+        if role == "owner":
+            if not self.store.transfer_ownership(room.id, user.id, member_id):
+                raise Conflict("Ownership changed meanwhile; nothing was done.")
+            room.owner_id = member_id
+            self.publisher.room_updated(self._public(room))
+        elif not self.store.set_role(room.id, member_id, role):
+            raise NotFound("That user is not a member of this room.")
+        member = self.store.get_user(member_id)
+        if member is None:
+            raise NotFound("No such user.")
+        return self._member(room.id, member)
+
+    def _live_user(self, user_id: str) -> User:
+        found = self.store.get_user(user_id)
+        if found is None or found.deleted:
+            raise NotFound("No such user.")
+        return found
+
+    def _member(self, room_id: str, user: User) -> Membership:
+        membership = self.store.get_membership(room_id, user.id)
+        if membership is None:  # gone again at once: a concurrent removal
+            raise NotFound("That user is not a member of this room.")
+        user.online = self.presence.is_online(user.id)
+        membership.user = user
+        return membership
 
     def online(self, user: User, room_id: str) -> list[User]:
         """Members connected now and watching this room."""

@@ -7,6 +7,9 @@ nothing here checks-then-inserts. A room's seq counter lives on its document and
 advanced with one atomic `$inc`, which is what keeps seqs unique and gap-free across
 processes without transactions (a standalone server has none).
 
+Ownership (issue 6) is kept without transactions by ordering and conditional updates:
+see `_settle_owner`.
+
 PyMongo's sockets are cooperative under eventlet/gevent once patched, so unlike the
 SQLite store nothing here is offloaded to the thread pool.
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +33,22 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..domain.errors import DuplicateError, StoreError
-from ..domain.models import Membership, Message, Page, Room, User, now
-from ..domain.store import Store
+from ..domain.models import (
+    JoinResult,
+    LeaveResult,
+    LoginSession,
+    Membership,
+    Message,
+    Page,
+    Role,
+    Room,
+    User,
+    VerificationCode,
+    fold,
+    now,
+    to_millisecond,
+)
+from ..domain.store import ROOM_FIELDS, USER_FIELDS, SearchField, Store
 from .migrations import mongo as migrations
 
 # Which stored key each unique index guards, and the field name DuplicateError carries
@@ -44,6 +61,12 @@ _UNIQUE_FIELDS = {
 }
 
 _IS_STRING = {"$type": "string"}
+# As in the SQLite store: a deleted account's freed name key sorts above every real one.
+DELETED_KEY = "~deleted~"
+TOP = "\U0010ffff"
+# How many read-fix rounds `_settle_owner` may take before calling the store broken: each
+# round that does not end settled lost a race to another writer's conditional update.
+SETTLE_ROUNDS = 50
 
 
 # -- values in, values out ------------------------------------------------------
@@ -53,7 +76,7 @@ def _new_id() -> str:
 
 def _key(value: str | None) -> str | None:
     """The stored form unique indexes compare: case-folded, as the SQLite store does."""
-    return None if value is None else value.casefold()
+    return None if value is None else fold(value)
 
 
 def _text(value: Any) -> str:
@@ -105,6 +128,7 @@ def _user(doc: dict[str, Any]) -> User:
         avatar_url=doc.get("avatar_url"),
         last_seen=_dt_or_none(doc.get("last_seen")),
         deleted=bool(doc.get("deleted", False)),
+        verified=bool(doc.get("verified", True)),
     )
 
 
@@ -147,6 +171,41 @@ def _message(doc: dict[str, Any]) -> Message:
         edited_at=_dt_or_none(doc.get("edited_at")),
         deleted=bool(doc.get("deleted", False)),
     )
+
+
+def _session(doc: dict[str, Any]) -> LoginSession:
+    return LoginSession(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        created_at=_dt(doc["created_at"]),
+        expires_at=_dt(doc["expires_at"]),
+        ended_at=_dt_or_none(doc.get("ended_at")),
+    )
+
+
+def _code(doc: dict[str, Any]) -> VerificationCode:
+    return VerificationCode(
+        user_id=doc["_id"],
+        code_hash=doc["code_hash"],
+        sent_at=_dt(doc["sent_at"]),
+        expires_at=_dt(doc["expires_at"]),
+        attempts=doc.get("attempts", 0),
+    )
+
+
+def _changes(
+    changes: Mapping[str, str | None], allowed: frozenset[str], keyed: dict[str, str]
+) -> dict[str, Any]:
+    """A `$set` document for `changes`; a field in `keyed` also sets its folded key."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    update: dict[str, Any] = {}
+    for field, value in changes.items():
+        update[field] = None if value is None else _text(value)
+        if field in keyed:
+            update[keyed[field]] = _key(update[field])
+    return update
 
 
 def _message_doc(message: Message) -> dict[str, Any]:
@@ -195,9 +254,11 @@ class MongoStore(Store):
             self._client = pymongo.MongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
         self._db = self._client.get_default_database(default="chat")
         self._users = self._db["users"]
-        self._revoked = self._db["revoked_tokens"]
+        self._sessions = self._db["sessions"]
+        self._codes = self._db["verification_codes"]
         self._rooms = self._db["rooms"]
         self._memberships = self._db["memberships"]
+        self._bans = self._db["room_bans"]
         self._messages = self._db["messages"]
 
     def _duplicate(
@@ -237,7 +298,9 @@ class MongoStore(Store):
 
     # -- users -----------------------------------------------------------
     @_guarded
-    def create_user(self, username, password_hash, email=None, display_name=None) -> User:
+    def create_user(
+        self, username, password_hash, email=None, display_name=None, verified=True
+    ) -> User:
         user = User(
             id=_new_id(),
             username=username,
@@ -245,6 +308,7 @@ class MongoStore(Store):
             created_at=now(),
             email=email,
             display_name=display_name,
+            verified=verified,
         )
         doc = {
             "_id": user.id,
@@ -254,10 +318,12 @@ class MongoStore(Store):
             "email_key": _key(email),
             "password_hash": password_hash,
             "display_name": display_name,
+            "display_key": _key(display_name),
             "avatar_url": None,
             "created_at": user.created_at,
             "last_seen": None,
             "deleted": False,
+            "verified": bool(verified),
         }
         try:
             self._users.insert_one(doc)
@@ -285,20 +351,181 @@ class MongoStore(Store):
             return {}
         return {doc["_id"]: _user(doc) for doc in self._users.find({"_id": {"$in": ids}})}
 
-    # -- revoked tokens --------------------------------------------------
+    # -- accounts (issue 6) ----------------------------------------------
     @_guarded
-    def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        # A concurrent revoke of the same token may win the upsert: revoked either way.
-        with contextlib.suppress(DuplicateKeyError):
-            self._revoked.update_one(
-                {"jti": _text(jti)},
-                {"$setOnInsert": {"_id": _new_id(), "expires_at": _dt(expires_at)}},
-                upsert=True,
+    def update_user(self, user_id: str, changes: Mapping[str, str | None]) -> User | None:
+        update = _changes(
+            changes, USER_FIELDS, {"username": "username_key", "display_name": "display_key"}
+        )
+        query = {"_id": _text(user_id), "deleted": False}
+        try:
+            doc = self._users.find_one_and_update(
+                query, {"$set": update}, return_document=ReturnDocument.AFTER
             )
+        except DuplicateKeyError as error:
+            raise self._duplicate(
+                error, self._users, {"_id": user_id, **update}, ["username_key"]
+            ) from error
+        return _user(doc) if doc else None
 
     @_guarded
-    def is_token_revoked(self, jti: str) -> bool:
-        return self._revoked.find_one({"jti": _text(jti)}, {"_id": 1}) is not None
+    def set_password(self, user_id: str, password_hash: str) -> bool:
+        result = self._users.update_one(
+            {"_id": _text(user_id), "deleted": False},
+            {"$set": {"password_hash": _text(password_hash)}},
+        )
+        return result.matched_count == 1
+
+    @_guarded
+    def set_verified(self, user_id: str) -> bool:
+        result = self._users.update_one(
+            {"_id": _text(user_id), "deleted": False}, {"$set": {"verified": True}}
+        )
+        self._codes.delete_one({"_id": user_id})
+        return result.matched_count == 1
+
+    @_guarded
+    def anonymise_user(self, user_id: str, *, username: str, display_name: str) -> bool:
+        user_id = _text(user_id)
+        result = self._users.update_one(
+            {"_id": user_id, "deleted": False},
+            {
+                "$set": {
+                    "username": _text(username),
+                    "username_key": DELETED_KEY + user_id,
+                    "email": None,
+                    "email_key": None,
+                    "display_name": _text(display_name),
+                    "display_key": None,
+                    "avatar_url": None,
+                    "password_hash": "",
+                    "deleted": True,
+                }
+            },
+        )
+        self._codes.delete_one({"_id": user_id})
+        return result.modified_count == 1
+
+    @_guarded
+    def discard_user(self, user_id: str) -> bool:
+        user_id = _text(user_id)
+        result = self._users.delete_one({"_id": user_id, "verified": False, "deleted": False})
+        if result.deleted_count:
+            self._codes.delete_one({"_id": user_id})
+        return result.deleted_count == 1
+
+    @_guarded
+    def search_users(
+        self, field: SearchField, prefix: str, after: tuple[str, str] | None, limit: int
+    ) -> list[User]:
+        column = {"username": "username_key", "display_name": "display_key"}[field]
+        low = fold(_text(prefix))
+        bounds: dict[str, Any] = {"$gte": low, "$lt": low + TOP}
+        query: dict[str, Any] = {column: bounds, "deleted": False}
+        order = [(column, ASCENDING)]
+        if field == "display_name":
+            order.append(("_id", ASCENDING))  # display names repeat; usernames do not
+        if after is not None:
+            # Start the range at the cursor, so page n reads no rows of the pages before.
+            key, last_id = _text(after[0]), _text(after[1])
+            bounds["$gte"] = max(low, key)
+            query["$or"] = [{column: {"$gt": key}}, {"_id": {"$gt": last_id}}]
+        cursor = self._users.find(query).sort(order).limit(max(_int(limit), 0))
+        return [_user(doc) for doc in cursor]
+
+    # -- sign-in sessions ------------------------------------------------
+    @_guarded
+    def create_session(self, user_id: str, expires_at: datetime) -> LoginSession:
+        session = LoginSession(
+            id=_new_id(),
+            user_id=_text(user_id),
+            created_at=now(),
+            expires_at=to_millisecond(expires_at),
+        )
+        # The TTL index drops expired sessions too; this keeps mongomock's tidy as well.
+        self._sessions.delete_many(
+            {"user_id": session.user_id, "expires_at": {"$lt": session.created_at}}
+        )
+        self._sessions.insert_one(
+            {
+                "_id": session.id,
+                "user_id": session.user_id,
+                "created_at": session.created_at,
+                "expires_at": session.expires_at,
+                "ended_at": None,
+            }
+        )
+        return session
+
+    @_guarded
+    def get_session(self, session_id: str) -> LoginSession | None:
+        doc = self._sessions.find_one({"_id": _text(session_id)})
+        return _session(doc) if doc else None
+
+    @_guarded
+    def end_session(self, session_id: str) -> bool:
+        result = self._sessions.update_one(
+            {"_id": _text(session_id), "ended_at": None}, {"$set": {"ended_at": now()}}
+        )
+        return result.modified_count == 1
+
+    @_guarded
+    def end_user_sessions(self, user_id: str) -> list[str]:
+        live = {"user_id": _text(user_id), "ended_at": None}
+        ids = [doc["_id"] for doc in self._sessions.find(live, {"_id": 1})]
+        if ids:
+            self._sessions.update_many(
+                {"_id": {"$in": ids}, "ended_at": None}, {"$set": {"ended_at": now()}}
+            )
+        return ids
+
+    # -- verification codes ----------------------------------------------
+    @_guarded
+    def put_verification_code(
+        self, code: VerificationCode, resend_after: datetime
+    ) -> datetime | None:
+        fields = {
+            "code_hash": _text(code.code_hash),
+            "sent_at": _dt(code.sent_at),
+            "expires_at": _dt(code.expires_at),
+            "attempts": _int(code.attempts),
+        }
+        try:
+            # Matches no code, or one sent before `resend_after`; a newer one makes the
+            # upsert insert a second `_id`, which the primary key refuses: atomic.
+            self._codes.update_one(
+                {"_id": _text(code.user_id), "sent_at": {"$lte": _dt(resend_after)}},
+                {"$set": fields},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pending = self._codes.find_one({"_id": code.user_id}, {"sent_at": 1})
+            if pending is not None:
+                return _dt(pending["sent_at"])
+            return self.put_verification_code(code, resend_after)  # it expired meanwhile
+        return None
+
+    @_guarded
+    def use_verification_attempt(
+        self, user_id: str, at: datetime, max_attempts: int
+    ) -> VerificationCode | None:
+        doc = self._codes.find_one_and_update(
+            {
+                "_id": _text(user_id),
+                "attempts": {"$lt": _int(max_attempts)},
+                "expires_at": {"$gt": _dt(at)},
+            },
+            {"$inc": {"attempts": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _code(doc) if doc else None
+
+    @_guarded
+    def delete_verification_code(self, user_id: str, code_hash: str | None = None) -> bool:
+        query: dict[str, Any] = {"_id": _text(user_id)}
+        if code_hash is not None:
+            query["code_hash"] = _text(code_hash)
+        return self._codes.delete_one(query).deleted_count == 1
 
     # -- rooms -----------------------------------------------------------
     @_guarded
@@ -410,31 +637,208 @@ class MongoStore(Store):
         return True
 
     @_guarded
-    def remove_member(self, room_id: str, user_id: str) -> bool:
-        result = self._memberships.delete_one(
-            {"room_id": _text(room_id), "user_id": _text(user_id)}
-        )
-        return result.deleted_count == 1
-
-    @_guarded
-    def set_role(self, room_id: str, user_id: str, role: str) -> bool:
+    def set_role(self, room_id: str, user_id: str, role: Role) -> bool:
+        if role not in ("admin", "member"):
+            raise ValueError("ownership moves by transfer_ownership only")
         result = self._memberships.update_one(
-            {"room_id": _text(room_id), "user_id": _text(user_id)},
-            {"$set": {"role": _text(role)}},
+            {"room_id": _text(room_id), "user_id": _text(user_id), "role": {"$ne": "owner"}},
+            {"$set": {"role": role}},
         )
         return result.matched_count == 1  # matched, like SQLite's rowcount: same role is True
 
-    @_guarded
-    def set_owner(self, room_id: str, owner_id: str | None) -> None:
-        owner = None if owner_id is None else _text(owner_id)
-        self._rooms.update_one({"_id": _text(room_id)}, {"$set": {"owner_id": owner}})
+    # -- ownership and moderation (issue 6) -----------------------------
+    def _settle_owner(self, room_id: str) -> str | None:
+        """Give the room the one owner it must have, and return it.
+
+        A standalone MongoDB has no multi-document transactions, so a leave cannot
+        delete a membership and hand the room over in one step as SQLite does. Instead
+        every write that can unsettle ownership (a join, a leave or removal, an invite,
+        a transfer) makes its own change first and then calls this, which repeats
+        read-and-fix rounds until one round observes a settled room:
+
+        - no owner recorded: pick the heir (longest-standing admin, else member) and
+          claim the room for them with `owner_id: None` as the update's condition, so
+          of several processes settling at once exactly one claim wins;
+        - an owner recorded who is no longer a member: free the seat, conditionally on
+          it still being theirs, and pick again;
+        - an owner who is a member: give them the role `owner` and demote any other
+          `owner` (a former owner mid-transfer) to admin; settled if the room still
+          names the same owner afterwards.
+
+        Why that is enough: `owner_id` only ever changes by conditional updates (claim
+        when empty, free when its holder left, transfer from its holder), and each
+        writer settles after its own change. The race the first release lost — a
+        leaver that found nobody to inherit while a joiner's insert landed and the
+        joiner had read a non-null owner — now ends either way with one owner: if the
+        joiner's membership is in place when the leaver settles, the leaver's round
+        claims the room for it; if not, the owner seat was already freed, so the
+        joiner's own settle claims it. A claim made for a member who leaves at that
+        moment is undone by the next round (the "no longer a member" case) of
+        whichever settle runs last. Readers between two writers' rounds may briefly
+        see the room mid-handover; every writer returns only once settled.
+        """
+        for _ in range(SETTLE_ROUNDS):
+            room = self._rooms.find_one({"_id": room_id}, {"owner_id": 1})
+            if room is None:
+                return None  # deleted
+            owner = room.get("owner_id")
+            if owner is None:
+                heir = self._heir(room_id)
+                if heir is None:
+                    return None  # empty: the next joiner's settle adopts it
+                self._rooms.update_one(
+                    {"_id": room_id, "owner_id": None}, {"$set": {"owner_id": heir}}
+                )
+                continue
+            crowned = self._memberships.update_one(
+                {"room_id": room_id, "user_id": owner}, {"$set": {"role": "owner"}}
+            )
+            if crowned.matched_count == 0:
+                self._rooms.update_one(
+                    {"_id": room_id, "owner_id": owner}, {"$set": {"owner_id": None}}
+                )
+                continue
+            self._memberships.update_many(
+                {"room_id": room_id, "role": "owner", "user_id": {"$ne": owner}},
+                {"$set": {"role": "admin"}},
+            )
+            again = self._rooms.find_one({"_id": room_id}, {"owner_id": 1})
+            if again is None or again.get("owner_id") == owner:
+                return owner
+        raise StoreError(f"ownership of room {room_id} did not settle")
+
+    def _heir(self, room_id: str) -> str | None:
+        """The longest-standing admin, else the longest-standing member."""
+        order = [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+        for query in ({"room_id": room_id, "role": "admin"}, {"room_id": room_id}):
+            doc = self._memberships.find_one(query, {"user_id": 1}, sort=order)
+            if doc:
+                return doc["user_id"]
+        return None
+
+    def _banned(self, room_id: str, user_id: str) -> bool:
+        return self._bans.find_one({"room_id": room_id, "user_id": user_id}, {"_id": 1}) is not None
+
+    def _insert_member(self, room_id: str, user_id: str) -> bool:
+        if self._rooms.find_one({"_id": room_id}, {"_id": 1}) is None:
+            raise LookupError(f"no room {room_id}")
+        try:
+            self._memberships.insert_one(
+                {
+                    "_id": _new_id(),
+                    "room_id": room_id,
+                    "user_id": user_id,
+                    "role": "member",
+                    "joined_at": now(),
+                    "last_read_seq": 0,
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        return True
 
     @_guarded
-    def claim_ownership(self, room_id: str, user_id: str) -> bool:
-        result = self._rooms.update_one(
-            {"_id": _text(room_id), "owner_id": None}, {"$set": {"owner_id": _text(user_id)}}
+    def join_room(self, room_id: str, user_id: str) -> JoinResult:
+        room_id, user_id = _text(room_id), _text(user_id)
+        if self._banned(room_id, user_id):
+            return JoinResult(joined=False, banned=True)
+        if not self._insert_member(room_id, user_id):
+            return JoinResult(joined=False)
+        # A removal bans before it deletes the membership, and this looks for a ban after
+        # inserting one: of a removal and a rejoin at the same moment, the ban wins.
+        if self._banned(room_id, user_id):
+            self._memberships.delete_one({"room_id": room_id, "user_id": user_id})
+            self._settle_owner(room_id)
+            return JoinResult(joined=False, banned=True)
+        return JoinResult(joined=True, owner=self._settle_owner(room_id) == user_id)
+
+    @_guarded
+    def leave_room(
+        self,
+        room_id: str,
+        user_id: str,
+        *,
+        ban: bool = False,
+        roles: tuple[Role, ...] | None = None,
+    ) -> LeaveResult:
+        room_id, user_id = _text(room_id), _text(user_id)
+        banned_now = False
+        if ban:
+            with contextlib.suppress(DuplicateKeyError):  # a ban at the same moment: banned
+                result = self._bans.update_one(
+                    {"room_id": room_id, "user_id": user_id},
+                    {"$setOnInsert": {"_id": _new_id(), "created_at": now()}},
+                    upsert=True,
+                )
+                banned_now = result.upserted_id is not None
+        query: dict[str, Any] = {"room_id": room_id, "user_id": user_id}
+        if roles is not None:
+            query["role"] = {"$in": [_text(role) for role in roles]}
+        gone = self._memberships.find_one_and_delete(query)
+        if gone is None:
+            if banned_now:  # not removed after all: no ban either
+                self._bans.delete_one({"room_id": room_id, "user_id": user_id})
+            return LeaveResult(left=False)
+        owned = gone["role"] == "owner"
+        owner = self._settle_owner(room_id)
+        return LeaveResult(left=True, role=gone["role"], owner_id=owner, owner_changed=owned)
+
+    @_guarded
+    def invite_member(self, room_id: str, user_id: str) -> bool:
+        room_id, user_id = _text(room_id), _text(user_id)
+        self._bans.delete_one({"room_id": room_id, "user_id": user_id})
+        joined = self._insert_member(room_id, user_id)
+        if joined:
+            self._settle_owner(room_id)
+        return joined
+
+    @_guarded
+    def transfer_ownership(self, room_id: str, from_id: str, to_id: str) -> bool:
+        room_id, from_id, to_id = _text(room_id), _text(from_id), _text(to_id)
+        if (
+            from_id == to_id
+            or self._memberships.find_one({"room_id": room_id, "user_id": to_id}, {"_id": 1})
+            is None
+        ):
+            return False
+        moved = self._rooms.update_one(
+            {"_id": room_id, "owner_id": from_id}, {"$set": {"owner_id": to_id}}
         )
-        return result.modified_count == 1
+        if moved.modified_count == 0:
+            return False
+        # The settle crowns the new owner and demotes the old one to admin.
+        return self._settle_owner(room_id) == to_id
+
+    @_guarded
+    def is_banned(self, room_id: str, user_id: str) -> bool:
+        return self._banned(_text(room_id), _text(user_id))
+
+    @_guarded
+    def update_room(self, room_id: str, changes: Mapping[str, str | None]) -> Room | None:
+        room_id = _text(room_id)
+        update = _changes(changes, ROOM_FIELDS, {})
+        if "name" in update:
+            room = self._rooms.find_one({"_id": room_id}, {"kind": 1})
+            group = room is not None and room.get("kind") == "group"
+            update["name_key"] = _key(update["name"]) if group else None
+        try:
+            doc = self._rooms.find_one_and_update(
+                {"_id": room_id}, {"$set": update}, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError as error:
+            raise self._duplicate(
+                error, self._rooms, {"_id": room_id, **update}, ["name_key"]
+            ) from error
+        return _room(doc) if doc else None
+
+    @_guarded
+    def delete_room(self, room_id: str) -> bool:
+        room_id = _text(room_id)
+        # The room first: a post or join racing the deletion then finds no room.
+        gone = self._rooms.delete_one({"_id": room_id}).deleted_count == 1
+        for collection in (self._messages, self._memberships, self._bans):
+            collection.delete_many({"room_id": room_id})
+        return gone
 
     @_guarded
     def get_membership(self, room_id: str, user_id: str) -> Membership | None:

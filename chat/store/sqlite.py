@@ -12,15 +12,29 @@ import functools
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from ..concurrency import offload, os_lock
 from ..domain.errors import DuplicateError, StoreError
-from ..domain.models import Membership, Message, Page, Room, User, now
-from ..domain.store import Store
+from ..domain.models import (
+    JoinResult,
+    LeaveResult,
+    LoginSession,
+    Membership,
+    Message,
+    Page,
+    Role,
+    Room,
+    User,
+    VerificationCode,
+    fold,
+    now,
+    to_millisecond,
+)
+from ..domain.store import ROOM_FIELDS, USER_FIELDS, SearchField, Store
 from .migrations import sqlite as migrations
 
 _UNIQUE_FIELDS = {
@@ -51,7 +65,14 @@ def _dt_or_none(value: str | None) -> datetime | None:
 
 
 def _key(value: str | None) -> str | None:
-    return None if value is None else value.casefold()
+    return None if value is None else fold(value)
+
+
+# Above every real name's key (names are letters, digits and `_ . -`), so a deleted
+# account's freed name can never clash with one, nor fall in a search's range.
+DELETED_KEY = "~deleted~"
+# The highest code point: `key < prefix + TOP` bounds the keys that start with `prefix`.
+TOP = "\U0010ffff"
 
 
 def _duplicate(error: sqlite3.IntegrityError) -> DuplicateError:
@@ -73,6 +94,7 @@ def _user(row: sqlite3.Row) -> User:
         avatar_url=row["avatar_url"],
         last_seen=_dt_or_none(row["last_seen"]),
         deleted=bool(row["deleted"]),
+        verified=bool(row["verified"]),
     )
 
 
@@ -115,6 +137,45 @@ def _message(row: sqlite3.Row) -> Message:
         edited_at=_dt_or_none(row["edited_at"]),
         deleted=bool(row["deleted"]),
     )
+
+
+def _session(row: sqlite3.Row) -> LoginSession:
+    return LoginSession(
+        id=row["id"],
+        user_id=row["user_id"],
+        created_at=_dt(row["created_at"]),
+        expires_at=_dt(row["expires_at"]),
+        ended_at=_dt_or_none(row["ended_at"]),
+    )
+
+
+def _code(row: sqlite3.Row) -> VerificationCode:
+    return VerificationCode(
+        user_id=row["user_id"],
+        code_hash=row["code_hash"],
+        sent_at=_dt(row["sent_at"]),
+        expires_at=_dt(row["expires_at"]),
+        attempts=row["attempts"],
+    )
+
+
+def _assignments(
+    changes: Mapping[str, str | None], allowed: frozenset[str], keyed: dict[str, str]
+) -> tuple[str, list[Any]]:
+    """`SET` clause and values for `changes`; a field in `keyed` also sets its folded key
+    column. Column names come from the allow-list only, never from the caller."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    parts, values = [], []
+    for column in sorted(changes):
+        value = changes[column]
+        parts.append(f"{column} = ?")
+        values.append(value)
+        if column in keyed:
+            parts.append(f"{keyed[column]} = ?")
+            values.append(_key(value))
+    return ", ".join(parts), values
 
 
 def _pooled(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,7 +246,9 @@ class SQLiteStore(Store):
 
     # -- users -----------------------------------------------------------
     @_pooled
-    def create_user(self, username, password_hash, email=None, display_name=None) -> User:
+    def create_user(
+        self, username, password_hash, email=None, display_name=None, verified=True
+    ) -> User:
         user = User(
             id=_new_id(),
             username=username,
@@ -193,12 +256,14 @@ class SQLiteStore(Store):
             created_at=now(),
             email=email,
             display_name=display_name,
+            verified=verified,
         )
         try:
             with self._tx() as conn:
                 conn.execute(
                     "INSERT INTO users (id, username, username_key, email, email_key,"
-                    " password_hash, display_name, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    " password_hash, display_name, display_key, created_at, verified)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         user.id,
                         username,
@@ -207,7 +272,9 @@ class SQLiteStore(Store):
                         _key(email),
                         password_hash,
                         display_name,
+                        _key(display_name),
                         _ts(user.created_at),
+                        int(verified),
                     ),
                 )
         except sqlite3.IntegrityError as error:
@@ -236,20 +303,174 @@ class SQLiteStore(Store):
         rows = self._all(f"SELECT * FROM users WHERE id IN ({marks})", *ids)
         return {row["id"]: _user(row) for row in rows}
 
-    # -- revoked tokens --------------------------------------------------
+    # -- accounts (issue 6) ----------------------------------------------
     @_pooled
-    def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
-                (jti, _ts(expires_at)),
-            )
-            # Expired entries can never match a valid token again.
-            conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (_ts(now()),))
+    def update_user(self, user_id: str, changes: Mapping[str, str | None]) -> User | None:
+        assignments, values = _assignments(
+            changes, USER_FIELDS, {"username": "username_key", "display_name": "display_key"}
+        )
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    f"UPDATE users SET {assignments} WHERE id = ? AND deleted = 0",
+                    (*values, user_id),
+                )
+                row = conn.execute(
+                    "SELECT * FROM users WHERE id = ? AND deleted = 0", (user_id,)
+                ).fetchone()
+        except sqlite3.IntegrityError as error:
+            raise _duplicate(error) from error
+        return _user(row) if row else None
 
     @_pooled
-    def is_token_revoked(self, jti: str) -> bool:
-        return self._one("SELECT 1 FROM revoked_tokens WHERE jti = ?", jti) is not None
+    def set_password(self, user_id: str, password_hash: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ? AND deleted = 0",
+                (password_hash, user_id),
+            )
+        return cursor.rowcount == 1
+
+    @_pooled
+    def set_verified(self, user_id: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE users SET verified = 1 WHERE id = ? AND deleted = 0", (user_id,)
+            )
+            conn.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+        return cursor.rowcount == 1
+
+    @_pooled
+    def anonymise_user(self, user_id: str, *, username: str, display_name: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE users SET username = ?, username_key = ?, email = NULL,"
+                " email_key = NULL, display_name = ?, display_key = NULL, avatar_url = NULL,"
+                " password_hash = '', deleted = 1 WHERE id = ? AND deleted = 0",
+                (username, DELETED_KEY + user_id, display_name, user_id),
+            )
+            conn.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+        return cursor.rowcount == 1
+
+    @_pooled
+    def discard_user(self, user_id: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM users WHERE id = ? AND verified = 0 AND deleted = 0", (user_id,)
+            )
+            if cursor.rowcount:
+                conn.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+        return cursor.rowcount == 1
+
+    @_pooled
+    def search_users(
+        self, field: SearchField, prefix: str, after: tuple[str, str] | None, limit: int
+    ) -> list[User]:
+        column = {"username": "username_key", "display_name": "display_key"}[field]
+        low = fold(prefix)
+        clauses, params = [f"{column} >= ?", f"{column} < ?", "deleted = 0"], [low, low + TOP]
+        if after is not None:
+            # Start the range at the cursor, not at the prefix: page n reads no rows of
+            # pages 1..n-1. Username keys are unique; display keys tie-break on the id.
+            key, last_id = after
+            params[0] = max(low, key)
+            clauses.append(f"({column} > ? OR id > ?)")
+            params += [key, last_id]
+        rows = self._all(
+            f"SELECT * FROM users WHERE {' AND '.join(clauses)} ORDER BY {column}, id LIMIT ?",
+            *params,
+            limit,
+        )
+        return [_user(row) for row in rows]
+
+    # -- sign-in sessions ------------------------------------------------
+    @_pooled
+    def create_session(self, user_id: str, expires_at: datetime) -> LoginSession:
+        session = LoginSession(
+            id=_new_id(), user_id=user_id, created_at=now(), expires_at=to_millisecond(expires_at)
+        )
+        with self._tx() as conn:
+            # A session past its expiry can never be presented again: sweep the user's.
+            conn.execute(
+                "DELETE FROM sessions WHERE user_id = ? AND expires_at < ?",
+                (user_id, _ts(session.created_at)),
+            )
+            conn.execute(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?,?,?,?)",
+                (session.id, user_id, _ts(session.created_at), _ts(session.expires_at)),
+            )
+        return session
+
+    @_pooled
+    def get_session(self, session_id: str) -> LoginSession | None:
+        row = self._one("SELECT * FROM sessions WHERE id = ?", session_id)
+        return _session(row) if row else None
+
+    @_pooled
+    def end_session(self, session_id: str) -> bool:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                (_ts(now()), session_id),
+            )
+        return cursor.rowcount == 1
+
+    @_pooled
+    def end_user_sessions(self, user_id: str) -> list[str]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL"
+                " RETURNING id",
+                (_ts(now()), user_id),
+            ).fetchall()
+        return [row["id"] for row in rows]
+
+    # -- verification codes ----------------------------------------------
+    @_pooled
+    def put_verification_code(
+        self, code: VerificationCode, resend_after: datetime
+    ) -> datetime | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT sent_at FROM verification_codes WHERE user_id = ? AND sent_at > ?",
+                (code.user_id, _ts(resend_after)),
+            ).fetchone()
+            if row:
+                return _dt(row["sent_at"])
+            conn.execute(
+                "INSERT OR REPLACE INTO verification_codes"
+                " (user_id, code_hash, sent_at, expires_at, attempts) VALUES (?,?,?,?,?)",
+                (
+                    code.user_id,
+                    code.code_hash,
+                    _ts(code.sent_at),
+                    _ts(code.expires_at),
+                    code.attempts,
+                ),
+            )
+        return None
+
+    @_pooled
+    def use_verification_attempt(
+        self, user_id: str, at: datetime, max_attempts: int
+    ) -> VerificationCode | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "UPDATE verification_codes SET attempts = attempts + 1"
+                " WHERE user_id = ? AND attempts < ? AND expires_at > ? RETURNING *",
+                (user_id, max_attempts, _ts(at)),
+            ).fetchone()
+        return _code(row) if row else None
+
+    @_pooled
+    def delete_verification_code(self, user_id: str, code_hash: str | None = None) -> bool:
+        sql, params = "DELETE FROM verification_codes WHERE user_id = ?", [user_id]
+        if code_hash is not None:
+            sql += " AND code_hash = ?"
+            params.append(code_hash)
+        with self._tx() as conn:
+            cursor = conn.execute(sql, params)
+        return cursor.rowcount == 1
 
     # -- rooms -----------------------------------------------------------
     @_pooled
@@ -342,34 +563,151 @@ class SQLiteStore(Store):
         return cursor.rowcount == 1
 
     @_pooled
-    def remove_member(self, room_id: str, user_id: str) -> bool:
+    def set_role(self, room_id: str, user_id: str, role: Role) -> bool:
+        if role not in ("admin", "member"):
+            raise ValueError("ownership moves by transfer_ownership only")
         with self._tx() as conn:
             cursor = conn.execute(
-                "DELETE FROM memberships WHERE room_id = ? AND user_id = ?", (room_id, user_id)
-            )
-        return cursor.rowcount == 1
-
-    @_pooled
-    def set_role(self, room_id: str, user_id: str, role: str) -> bool:
-        with self._tx() as conn:
-            cursor = conn.execute(
-                "UPDATE memberships SET role = ? WHERE room_id = ? AND user_id = ?",
+                "UPDATE memberships SET role = ? WHERE room_id = ? AND user_id = ?"
+                " AND role != 'owner'",
                 (role, room_id, user_id),
             )
         return cursor.rowcount == 1
 
+    # -- ownership and moderation (issue 6) -----------------------------
+    # Each call below is one BEGIN IMMEDIATE transaction: SQLite's write lock makes it
+    # atomic against every other connection to the file, so no interleaving of leaves,
+    # joins and removals can leave a room with members and no owner.
     @_pooled
-    def set_owner(self, room_id: str, owner_id: str | None) -> None:
-        with self._tx() as conn:
-            conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (owner_id, room_id))
+    def join_room(self, room_id: str, user_id: str) -> JoinResult:
+        with self._tx():
+            if self._banned(room_id, user_id):
+                return JoinResult(joined=False, banned=True)
+            joined, owner = self._insert_member(room_id, user_id)
+        return JoinResult(joined=joined, owner=owner)
+
+    def _banned(self, room_id: str, user_id: str) -> bool:
+        return (
+            self._one("SELECT 1 FROM room_bans WHERE room_id = ? AND user_id = ?", room_id, user_id)
+            is not None
+        )
+
+    def _insert_member(self, room_id: str, user_id: str) -> tuple[bool, bool]:
+        """Inside a transaction: add a membership, adopting the room if it has no owner.
+        (joined, became owner); LookupError when the room is gone."""
+        room = self._one("SELECT owner_id FROM rooms WHERE id = ?", room_id)
+        if room is None:
+            raise LookupError(f"no room {room_id}")
+        adopt = room["owner_id"] is None
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO memberships (room_id, user_id, role, joined_at)"
+            " VALUES (?, ?, ?, ?)",
+            (room_id, user_id, "owner" if adopt else "member", _ts(now())),
+        )
+        if cursor.rowcount == 0:
+            return False, False
+        if adopt:
+            self._conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (user_id, room_id))
+        return True, adopt
 
     @_pooled
-    def claim_ownership(self, room_id: str, user_id: str) -> bool:
+    def leave_room(
+        self,
+        room_id: str,
+        user_id: str,
+        *,
+        ban: bool = False,
+        roles: tuple[Role, ...] | None = None,
+    ) -> LeaveResult:
         with self._tx() as conn:
-            cursor = conn.execute(
-                "UPDATE rooms SET owner_id = ? WHERE id = ? AND owner_id IS NULL",
-                (user_id, room_id),
+            row = conn.execute(
+                "SELECT role FROM memberships WHERE room_id = ? AND user_id = ?",
+                (room_id, user_id),
+            ).fetchone()
+            if row is None or (roles is not None and row["role"] not in roles):
+                return LeaveResult(left=False)
+            conn.execute(
+                "DELETE FROM memberships WHERE room_id = ? AND user_id = ?", (room_id, user_id)
             )
+            if ban:
+                conn.execute(
+                    "INSERT OR IGNORE INTO room_bans (room_id, user_id, created_at)"
+                    " VALUES (?, ?, ?)",
+                    (room_id, user_id, _ts(now())),
+                )
+            room = conn.execute("SELECT owner_id FROM rooms WHERE id = ?", (room_id,)).fetchone()
+            owner_id = room["owner_id"] if room else None
+            if owner_id != user_id:
+                return LeaveResult(left=True, role=row["role"], owner_id=owner_id)
+            heir = conn.execute(
+                "SELECT user_id FROM memberships WHERE room_id = ?"
+                " ORDER BY role != 'admin', joined_at, user_id LIMIT 1",
+                (room_id,),
+            ).fetchone()
+            heir_id = heir["user_id"] if heir else None
+            if heir_id:
+                conn.execute(
+                    "UPDATE memberships SET role = 'owner' WHERE room_id = ? AND user_id = ?",
+                    (room_id, heir_id),
+                )
+            conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (heir_id, room_id))
+        return LeaveResult(left=True, role=row["role"], owner_id=heir_id, owner_changed=True)
+
+    @_pooled
+    def invite_member(self, room_id: str, user_id: str) -> bool:
+        with self._tx() as conn:
+            conn.execute(
+                "DELETE FROM room_bans WHERE room_id = ? AND user_id = ?", (room_id, user_id)
+            )
+            joined, _ = self._insert_member(room_id, user_id)
+        return joined
+
+    @_pooled
+    def transfer_ownership(self, room_id: str, from_id: str, to_id: str) -> bool:
+        with self._tx() as conn:
+            owned = conn.execute(
+                "SELECT 1 FROM rooms WHERE id = ? AND owner_id = ?", (room_id, from_id)
+            ).fetchone()
+            heir = conn.execute(
+                "SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?", (room_id, to_id)
+            ).fetchone()
+            if not owned or not heir or from_id == to_id:
+                return False
+            conn.execute(
+                "UPDATE memberships SET role = 'admin' WHERE room_id = ? AND user_id = ?",
+                (room_id, from_id),
+            )
+            conn.execute(
+                "UPDATE memberships SET role = 'owner' WHERE room_id = ? AND user_id = ?",
+                (room_id, to_id),
+            )
+            conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (to_id, room_id))
+        return True
+
+    @_pooled
+    def is_banned(self, room_id: str, user_id: str) -> bool:
+        return self._banned(room_id, user_id)
+
+    @_pooled
+    def update_room(self, room_id: str, changes: Mapping[str, str | None]) -> Room | None:
+        assignments, values = _assignments(changes, ROOM_FIELDS, {})
+        if "name" in changes:  # only group rooms' names are unique
+            assignments += ", name_key = CASE kind WHEN 'group' THEN ? END"
+            values.append(_key(changes["name"]))
+        try:
+            with self._tx() as conn:
+                conn.execute(f"UPDATE rooms SET {assignments} WHERE id = ?", (*values, room_id))
+                row = conn.execute("SELECT * FROM rooms WHERE id = ?", (room_id,)).fetchone()
+        except sqlite3.IntegrityError as error:
+            raise _duplicate(error) from error
+        return _room(row) if row else None
+
+    @_pooled
+    def delete_room(self, room_id: str) -> bool:
+        with self._tx() as conn:
+            for table in ("messages", "memberships", "room_bans"):
+                conn.execute(f"DELETE FROM {table} WHERE room_id = ?", (room_id,))
+            cursor = conn.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
         return cursor.rowcount == 1
 
     @_pooled

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 import pytest
+from flask_jwt_extended import create_access_token, create_refresh_token
 
 USER_FIELDS = {"id", "username", "display_name", "avatar_url", "online", "last_seen", "created_at"}
 
@@ -272,13 +273,57 @@ def test_logout_revokes_the_access_token_at_once(client, auth):
     assert client.post("/api/auth/logout", headers=user.headers).status_code == 401
 
 
-def test_logout_without_a_refresh_token_leaves_it_working(client, auth):
+def refresh(client, refresh_token):
+    return client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {refresh_token}"})
+
+
+def test_logout_ends_the_session_so_its_refresh_token_dies_too(client, auth):
     user = auth.user("alice")
+    refreshed = refresh(client, user.refresh_token).json["access_token"]
     assert client.post("/api/auth/logout", headers=user.headers).status_code == 204
+    response = refresh(client, user.refresh_token)
+    assert response.status_code == 401
+    assert "sign" in response.json["message"].lower()
+    # ... and so does every access token the session's refresh token gave out.
+    late = client.get("/api/users/me", headers={"Authorization": f"Bearer {refreshed}"})
+    assert late.status_code == 401
+
+
+def test_logout_with_the_refresh_token_of_another_session_ends_both(client, auth):
+    first = auth.user("alice")
+    second = auth.login("alice")
+    third = auth.login("alice")
     response = client.post(
-        "/api/auth/refresh", headers={"Authorization": f"Bearer {user.refresh_token}"}
+        "/api/auth/logout", json={"refresh_token": second.refresh_token}, headers=first.headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
+    for ended in (first, second):
+        assert client.get("/api/users/me", headers=ended.headers).status_code == 401
+        assert refresh(client, ended.refresh_token).status_code == 401
+    assert client.get("/api/users/me", headers=third.headers).status_code == 200
+    assert refresh(client, third.refresh_token).status_code == 200
+
+
+def test_a_refreshed_access_token_belongs_to_the_same_session(client, auth):
+    alice = auth.user("alice")
+    fresh = refresh(client, alice.refresh_token).json["access_token"]
+    headers = {"Authorization": f"Bearer {fresh}"}
+    assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/users/me", headers=alice.headers).status_code == 401
+
+
+@pytest.mark.parametrize("kind", ["access", "refresh"])
+def test_a_token_from_before_sessions_is_refused_with_sign_in_again(app, client, auth, kind):
+    """Tokens issued before this release carry no `sid` claim: refused, clearly."""
+    alice = auth.user("alice")
+    with app.app_context():
+        make = create_access_token if kind == "access" else create_refresh_token
+        old = make(identity=alice.id)
+    path = "/api/users/me" if kind == "access" else "/api/auth/refresh"
+    response = client.get(path, headers={"Authorization": f"Bearer {old}"})
+    assert response.status_code == 401
+    assert response.json["code"] == "unauthorized"
+    assert "sign in again" in response.json["message"]
 
 
 def test_logout_revokes_the_refresh_token_given_in_the_body(client, auth):

@@ -63,6 +63,23 @@ def test_every_server_event_and_ack_matches_its_schema(sio, auth, api, room, cli
     rec.call(carol_sock, "leave", {"room_id": room_id})
     assert client.post(f"/api/rooms/{room_id}/leave", headers=carol.headers).status_code == 204
     rec.call(owner_sock, "delete_message", {"room_id": room_id, "message_id": "nope"})
+    # Moderation (issue 6): an edit, a removal, an invite back, then the room's end.
+    dave = auth.user("dave")
+    dave_sock = sio(dave.token)
+    rec.sockets.append(dave_sock)
+    rec.call(dave_sock, "join", {"room_id": room_id})
+    owner_headers = owner.headers
+    changed = client.patch(
+        f"/api/rooms/{room_id}", json={"description": "d"}, headers=owner_headers
+    )
+    assert changed.status_code == 200  # room_updated
+    removed = client.delete(f"/api/rooms/{room_id}/members/{dave.id}", headers=owner_headers)
+    assert removed.status_code == 204  # member_removed
+    invited = client.post(
+        f"/api/rooms/{room_id}/members", json={"user_id": dave.id}, headers=owner_headers
+    )
+    assert invited.status_code == 201  # user_joined, to dave's socket too
+    assert client.delete(f"/api/rooms/{room_id}", headers=owner_headers).status_code == 204
 
     seen = set()
     for name, payload in rec.received():

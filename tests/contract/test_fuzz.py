@@ -1,10 +1,11 @@
 """schemathesis over the whole OpenAPI document, in-process against the WSGI app.
 
 Every operation gets 50 generated requests, valid and invalid ones, each with a fresh
-token of a signed-up user; half of them aim at the real ids of a seeded room, message
-and user, so that valid input reaches the services rather than a 404. Hypothesis is
-derandomised, so a CI run repeats exactly. Checks: no 5xx, the status is documented,
-the content type too, and the body matches its documented schema.
+token (of a new sign-in session) of a signed-up user; half of them aim at the real ids
+of a seeded room, message and user, so that valid input reaches the services rather
+than a 404. Hypothesis is derandomised, so a CI run repeats exactly. Checks: no 5xx,
+the status is documented, the content type too, and the body matches its documented
+schema.
 
 (schemathesis's pytest plugin does not run under pytest 9 yet, so the operations are
 driven through its Hypothesis strategies directly.)
@@ -92,8 +93,10 @@ def test_the_api_holds_its_contract(app, world, label):
     )
     @given(case=_strategy(operation, real_ids))
     def run(case):
-        with app.app_context():  # a fresh token each time: logout may revoke the last
-            token = mint(identity=owner.id)
+        with app.app_context():  # a fresh session each time: logout may end the last
+            accounts = app.extensions["chat"].accounts
+            session = accounts.start_session(accounts.get(owner.id))
+            token = mint(identity=owner.id, additional_claims={"sid": session.id})
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
     run()

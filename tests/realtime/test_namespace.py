@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token, decode_token
@@ -506,17 +506,15 @@ def test_logout_closes_the_sockets_of_that_token(client, watching, api):
     assert owner_sock.is_connected(NS)
 
 
-def test_an_event_on_a_token_revoked_elsewhere_is_refused_and_the_socket_dropped(
+def test_an_event_on_a_session_ended_elsewhere_is_refused_and_the_socket_dropped(
     app, watching, api
 ):
-    """Another process's logout reaches this one only through the store: the next
-    event re-checks it."""
+    """Another process's logout reaches this one through the store (the control channel
+    aside): the next event re-checks it."""
     owner, owner_sock, bob, bob_sock, room_id = watching
     with app.app_context():
         claims = decode_token(bob.token)
-    app.extensions["chat"].store.revoke_token(
-        claims["jti"], datetime.fromtimestamp(claims["exp"], UTC)
-    )
+    assert app.extensions["chat"].store.end_session(claims["sid"]) is True
     ack = call(bob_sock, "message", {"room_id": room_id, "content": "still here?"})
     assert ack["ok"] is False
     assert ack["error"]["code"] == "unauthorized"

@@ -6,8 +6,11 @@ EXPLAIN QUERY PLAN: a full scan of messages or memberships would show as `SCAN`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from chat.domain.models import VerificationCode, now
 from chat.store.sqlite import SQLiteStore
 
 
@@ -15,7 +18,8 @@ from chat.store.sqlite import SQLiteStore
 def busy(tmp_path):
     store = SQLiteStore(str(tmp_path / "plans.db"))
     store.migrate()
-    alice = store.create_user("alice", "hash")
+    alice = store.create_user("alice", "hash", display_name="Alice A")
+    store.create_user("bob", "hash", display_name="Bob")
     rooms = [
         store.create_room(name=f"room{n}", kind="group", visibility="public", owner_id=alice.id)
         for n in range(3)
@@ -56,11 +60,37 @@ CALLS = {
     "members": lambda s, u, r: s.list_members(r[0].id),
     "my memberships": lambda s, u, r: s.get_memberships(u.id, [room.id for room in r]),
     "mark read": lambda s, u, r: s.mark_read(r[0].id, u.id, 3),
+    # accounts and moderation (issue 6)
+    "search by username": lambda s, u, r: s.search_users("username", "al", None, 20),
+    "search by username, next page": lambda s, u, r: s.search_users(
+        "username", "al", ("alice", u.id), 20
+    ),
+    "search by display name": lambda s, u, r: s.search_users("display_name", "Al", None, 20),
+    "search by display name, next page": lambda s, u, r: s.search_users(
+        "display_name", "al", ("alice a", u.id), 20
+    ),
+    "update profile": lambda s, u, r: s.update_user(u.id, {"display_name": "Al"}),
+    "sign in": lambda s, u, r: s.create_session(u.id, datetime.now(UTC) + timedelta(hours=1)),
+    "session check": lambda s, u, r: s.get_session("nope"),
+    "sign out": lambda s, u, r: s.end_session("nope"),
+    "sign out everywhere": lambda s, u, r: s.end_user_sessions(u.id),
+    "join": lambda s, u, r: s.join_room(r[1].id, s.create_user("joiner", "h").id),
+    "leave, passing ownership": lambda s, u, r: s.leave_room(r[2].id, u.id),
+    "removal": lambda s, u, r: s.leave_room(r[0].id, "nobody", ban=True, roles=("member",)),
+    "invite": lambda s, u, r: s.invite_member(r[0].id, s.create_user("guest", "h").id),
+    "transfer": lambda s, u, r: s.transfer_ownership(r[0].id, u.id, "nobody"),
+    "ban check": lambda s, u, r: s.is_banned(r[0].id, u.id),
+    "room update": lambda s, u, r: s.update_room(r[0].id, {"description": "d"}),
+    "room deletion": lambda s, u, r: s.delete_room(r[1].id),
+    "code resend": lambda s, u, r: s.put_verification_code(
+        VerificationCode(u.id, "h", now(), now()), now()
+    ),
+    "code attempt": lambda s, u, r: s.use_verification_attempt(u.id, now(), 5),
 }
 
 
 @pytest.mark.parametrize("name", CALLS)
-def test_history_queries_use_an_index(busy, name):
+def test_queries_use_an_index(busy, name):
     store, alice, rooms = busy
     plans = plans_of(store, lambda: CALLS[name](store, alice, rooms))
     assert plans, "the call ran no query"

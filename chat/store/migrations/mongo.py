@@ -19,6 +19,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from ...domain.models import fold
+
 _IS_STRING = {"$type": "string"}
 
 
@@ -107,8 +109,75 @@ def _indexes(specs: list[tuple[str, list[tuple[str, int]], dict[str, Any]]]) -> 
     return run
 
 
+# -- version 2: accounts and moderation (issue 6) -----------------------------------
+ACCOUNT_INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
+    ("sessions", [("user_id", ASCENDING)], {"name": "sessions_user"}),
+    # TTL: a session past its refresh token's expiry can never be presented again.
+    ("sessions", [("expires_at", ASCENDING)], {"name": "sessions_expiry", "expireAfterSeconds": 0}),
+    (
+        "verification_codes",
+        [("expires_at", ASCENDING)],
+        {"name": "verification_codes_expiry", "expireAfterSeconds": 0},
+    ),
+    (
+        "room_bans",
+        [("room_id", ASCENDING), ("user_id", ASCENDING)],
+        {"name": "room_bans_room_user", "unique": True},
+    ),
+    ("users", [("display_key", ASCENDING), ("_id", ASCENDING)], {"name": "users_display"}),
+    # The heir of a room: its longest-standing admin, else member.
+    (
+        "memberships",
+        [
+            ("room_id", ASCENDING),
+            ("role", ASCENDING),
+            ("joined_at", ASCENDING),
+            ("user_id", ASCENDING),
+        ],
+        {"name": "memberships_room_role"},
+    ),
+    (
+        "memberships",
+        [("room_id", ASCENDING), ("joined_at", ASCENDING), ("user_id", ASCENDING)],
+        {"name": "memberships_room_joined"},
+    ),
+]
+
+
+def _accounts(db: Any) -> None:
+    """Sessions replace revoked tokens (whose collection goes); users gain `verified`
+    (true for every account made before) and `display_key`, the folded display name
+    user search ranges over; rooms the leave/join race left ownerless get an owner."""
+    _indexes(ACCOUNT_INDEXES)(db)
+    db.users.update_many({"verified": {"$exists": False}}, {"$set": {"verified": True}})
+    named = {"display_name": _IS_STRING, "display_key": {"$exists": False}}
+    for doc in db.users.find(named, {"display_name": 1}):
+        db.users.update_one(
+            {"_id": doc["_id"]}, {"$set": {"display_key": fold(doc["display_name"])}}
+        )
+    db.users.update_many({"display_key": {"$exists": False}}, {"$set": {"display_key": None}})
+    _repair_owners(db)
+    db.drop_collection("revoked_tokens")
+
+
+def _repair_owners(db: Any) -> None:
+    order = [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+    for room in db.rooms.find({"owner_id": None}, {"_id": 1}):
+        members = {"room_id": room["_id"]}
+        heir = db.memberships.find_one({**members, "role": "admin"}, sort=order)
+        heir = heir or db.memberships.find_one(members, sort=order)
+        if heir is None:
+            continue
+        db.memberships.update_many({**members, "role": "owner"}, {"$set": {"role": "admin"}})
+        db.memberships.update_one({"_id": heir["_id"]}, {"$set": {"role": "owner"}})
+        db.rooms.update_one(
+            {"_id": room["_id"], "owner_id": None}, {"$set": {"owner_id": heir["user_id"]}}
+        )
+
+
 STEPS: list[Step] = [
     Step(1, "the first release's indexes", _indexes(CORE_INDEXES)),
+    Step(2, "sessions, verification codes, room bans, display-name search", _accounts),
 ]
 
 

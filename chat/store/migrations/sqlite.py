@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ...domain.models import fold
+
 
 @dataclass(frozen=True)
 class Step:
@@ -109,8 +111,84 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_client
 """
 
 
+# -- version 2: accounts and moderation (issue 6) -----------------------------------
+ACCOUNTS = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    ended_at TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+
+CREATE TABLE IF NOT EXISTS verification_codes (
+    user_id TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS room_bans (
+    room_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+
+DROP TABLE IF EXISTS revoked_tokens
+"""
+
+
+def _accounts(conn: sqlite3.Connection) -> None:
+    """Sessions replace revoked tokens (a token names its session, which logout ends);
+    accounts gain `verified` (true for every account made before: none of them was asked
+    for a code) and `display_key`, the folded display name user search ranges over."""
+    _script(ACCOUNTS)(conn)
+    have = columns(conn, "users")
+    if "verified" not in have:
+        conn.execute("ALTER TABLE users ADD COLUMN verified INTEGER NOT NULL DEFAULT 1")
+    if "display_key" not in have:
+        conn.execute("ALTER TABLE users ADD COLUMN display_key TEXT")
+    rows = conn.execute(
+        "SELECT id, display_name FROM users WHERE display_name IS NOT NULL AND display_key IS NULL"
+    ).fetchall()
+    conn.executemany(
+        "UPDATE users SET display_key = ? WHERE id = ?",
+        [(fold(name), user_id) for user_id, name in rows],
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS users_display ON users(display_key, id)")
+    _repair_owners(conn)
+
+
+def _repair_owners(conn: sqlite3.Connection) -> None:
+    """Rooms that the first release's leave/join race left with members but no owner
+    get one: the longest-standing admin, else member, as a leave would have chosen."""
+    orphans = conn.execute(
+        "SELECT id FROM rooms WHERE owner_id IS NULL"
+        " AND EXISTS (SELECT 1 FROM memberships WHERE room_id = rooms.id)"
+    ).fetchall()
+    for (room_id,) in orphans:
+        (heir,) = conn.execute(
+            "SELECT user_id FROM memberships WHERE room_id = ?"
+            " ORDER BY role != 'admin', joined_at, user_id LIMIT 1",
+            (room_id,),
+        ).fetchone()
+        conn.execute(
+            "UPDATE memberships SET role = 'admin' WHERE room_id = ? AND role = 'owner'",
+            (room_id,),
+        )
+        conn.execute(
+            "UPDATE memberships SET role = 'owner' WHERE room_id = ? AND user_id = ?",
+            (room_id, heir),
+        )
+        conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (heir, room_id))
+
+
 STEPS: list[Step] = [
     Step(1, "the first release's tables and indexes", _script(CORE)),
+    Step(2, "sessions, verification codes, room bans, display-name search", _accounts),
 ]
 
 
