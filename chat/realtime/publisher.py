@@ -81,20 +81,26 @@ class SocketPublisher:
         on the other processes through the control channel."""
         if session_ids:
             self.close_sessions(session_ids)
-            self._order({"close_sessions": session_ids})
+            self._order({"close_sessions": session_ids}, wait=True)
 
     def account_closed(self, user_id: str) -> None:
         self.close_user(user_id)
-        self._order({"close_user": user_id})
+        self._order({"close_user": user_id}, wait=True)
 
     # -- this process's sockets, and orders to the others ----------------
-    def _order(self, order: dict[str, Any]) -> None:
-        if self.control:
+    def _order(self, order: dict[str, Any], wait: bool = False) -> None:
+        """Tell the other processes; an order that stops delivery is waited for, so the
+        request that caused it answers only once every process has carried it out."""
+        if self.control is None:
+            return
+        if wait:
+            self.control.publish_and_wait(order)
+        else:
             self.control.publish(order)
 
     def _stop_watching(self, room_id: str, user_id: str) -> None:
         self.stop_watching(room_id, user_id)
-        self._order({"leave_room": {"room_id": room_id, "user_id": user_id}})
+        self._order({"leave_room": {"room_id": room_id, "user_id": user_id}}, wait=True)
 
     def stop_watching(self, room_id: str, user_id: str) -> None:
         for sid in self.presence.sockets_of(user_id):
