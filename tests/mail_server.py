@@ -76,16 +76,36 @@ class MailServer:
 
 
 class SilentServer:
-    """Accepts TCP connections and never answers: a mail server that hangs."""
+    """Accepts TCP connections and never answers: a mail server that hangs.
+    `connected` is set once a client is in, waiting for a greeting that never comes."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.1)  # so the accepting thread notices the end
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self._held.append(conn)
+            self.connected.set()
 
     def __enter__(self) -> SilentServer:
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self._held:
+            conn.close()
         self.sock.close()

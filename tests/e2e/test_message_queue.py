@@ -92,3 +92,71 @@ def test_logout_on_one_process_closes_sockets_on_another(
     posted = api_a.post_message(bob, room_id, "for live tokens only")
     assert again.wait_messages(room_id, 1) == [posted]
     assert not again.disconnected.is_set()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_removed_members_sockets_stop_receiving_on_every_process(
+    mode, server_factory, sockets, tmp_path, redis_url
+) -> None:
+    """bob watches from a socket on A and one on B; the owner removes him through B.
+    Both his sockets hear `member_removed` and then nothing more of the room, at once
+    (posts right after the removal, through either process), while carol's socket on A
+    keeps receiving. Sentinels in another room bob watches, posted through each
+    process after those posts, prove the absence without sleeping."""
+    one, two = two_processes(mode, server_factory, tmp_path, redis_url)
+    api_a, api_b = Api(one.url), Api(two.url)
+    owner, bob, carol = api_b.user("owner"), api_a.user("bob"), api_a.user("carol")
+    room_id = api_b.create_room(owner, "moderated")["id"]
+    elsewhere = api_b.create_room(owner, "elsewhere")["id"]
+    bob_on_a, bob_on_b = sockets(one, bob.token), sockets(two, bob.token)
+    carol_on_a = sockets(one, carol.token)
+    for sock in (bob_on_a, bob_on_b):
+        sock.ok("join", {"room_id": room_id})
+        sock.ok("join", {"room_id": elsewhere})
+    carol_on_a.ok("join", {"room_id": room_id})
+    before = api_b.post_message(owner, room_id, "before")
+    for sock in (bob_on_a, bob_on_b, carol_on_a):
+        assert sock.wait_messages(room_id, 1) == [before]
+
+    removed = api_b.request("DELETE", f"/api/rooms/{room_id}/members/{bob.id}", owner)
+    assert removed.status_code == 204, removed.text
+    after_b = api_b.post_message(owner, room_id, "after, through B")
+    after_a = api_a.post_message(owner, room_id, "after, through A")
+    sentinels = [api.post_message(owner, elsewhere, "sentinel") for api in (api_a, api_b)]
+
+    for sock in (bob_on_a, bob_on_b):
+        got = sock.wait_messages(elsewhere, 2)  # through two processes: in either order
+        assert sorted(got, key=lambda m: m["seq"]) == sentinels
+        assert sock.messages(room_id) == [before]
+        [event] = sock.wait_for(lambda s: s.received("member_removed", room_id))
+        assert event["user"]["id"] == bob.id
+        assert not sock.disconnected.is_set()
+    got = carol_on_a.wait_messages(room_id, 3)
+    assert sorted(m["seq"] for m in got) == [1, 2, 3]
+    assert {m["id"] for m in got} == {before["id"], after_b["id"], after_a["id"]}
+    assert [e["user"]["id"] for e in carol_on_a.received("member_removed", room_id)] == [bob.id]
+    # And he may not come back on his own, through either process.
+    for api in (api_a, api_b):
+        assert api.request("POST", f"/api/rooms/{room_id}/join", bob).status_code == 403
+    ack = bob_on_a.call("join", {"room_id": room_id})
+    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_password_change_on_one_process_closes_sockets_on_another(
+    mode, server_factory, sockets, tmp_path, redis_url
+) -> None:
+    one, two = two_processes(mode, server_factory, tmp_path, redis_url)
+    api_a, api_b = Api(one.url), Api(two.url)
+    alice = api_a.user("alice")
+    on_a = sockets(one, api_a.login("alice").token)
+    changed = api_b.request(
+        "PUT",
+        "/api/users/me/password",
+        alice,
+        json={"password": "password123", "new_password": "another-password"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert on_a.disconnected.wait(WAIT), "the socket on A outlived the password change on B"
+    fresh = sockets(one, changed.json()["access_token"])
+    assert fresh.sio.connected
