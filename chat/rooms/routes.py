@@ -75,8 +75,10 @@ def list_members(room_id: str) -> dict[str, Any]:
 @bp.alt_response(403, "FORBIDDEN")
 @bp.alt_response(409, "CONFLICT")
 def update_room(changes: dict[str, Any], room_id: str) -> Room:
-    """Owners and admins: name (unique ignoring case), description, visibility, and the
-    password (a string sets or changes it, null removes it). Announced as `room_updated`."""
+    """Change a room's settings (owners and admins).
+
+    Name (unique ignoring case), description, visibility, and the password (a string
+    sets or changes it, null removes it). Announced as `room_updated`."""
     return services().rooms.update(me(), room_id, changes)
 
 
@@ -86,8 +88,9 @@ def update_room(changes: dict[str, Any], room_id: str) -> Room:
 @bp.alt_response(403, "FORBIDDEN")
 @bp.alt_response(409, "CONFLICT")
 def delete_room(room_id: str) -> None:
-    """The owner deletes the room with its whole history. Announced as `room_deleted`;
-    every socket stops watching it."""
+    """Delete a room and its whole history (the owner).
+
+    Announced as `room_deleted`; every socket stops watching it."""
     services().rooms.delete(me(), room_id)
 
 
@@ -99,8 +102,10 @@ def delete_room(room_id: str) -> None:
 @bp.alt_response(403, "FORBIDDEN")
 @bp.alt_response(409, "CONFLICT")
 def invite_member(room_id: str, user_id: str) -> tuple[Membership, int]:
-    """Owners and admins add someone: the only way into a private room, and back into
-    a room one was removed from. Announced as `user_joined` (to the invitee too)."""
+    """Invite someone into the room (owners and admins).
+
+    The only way into a private room, and back into a room one was removed from.
+    Announced as `user_joined` (to the invitee too)."""
     membership, added = services().rooms.invite(me(), room_id, user_id)
     return membership, 201 if added else 200
 
@@ -111,9 +116,10 @@ def invite_member(room_id: str, user_id: str) -> tuple[Membership, int]:
 @bp.alt_response(403, "FORBIDDEN")
 @bp.alt_response(409, "CONFLICT")
 def remove_member(room_id: str, user_id: str) -> None:
-    """Admins remove members; the owner removes admins too; nobody removes the owner or
-    an equal. The removed user cannot rejoin a public room until invited again, and
-    their sockets stop receiving the room at once (`member_removed`)."""
+    """Remove a member (admins; the owner removes admins too).
+
+    Nobody removes the owner or an equal. The removed user cannot rejoin a public room until
+    invited again, and their sockets stop receiving the room at once (`member_removed`)."""
     services().rooms.remove(me(), room_id, user_id)
 
 
@@ -124,6 +130,8 @@ def remove_member(room_id: str, user_id: str) -> None:
 @bp.alt_response(403, "FORBIDDEN")
 @bp.alt_response(409, "CONFLICT")
 def set_member_role(room_id: str, user_id: str, role: Role) -> Membership:
-    """The owner sets a member's role; `owner` hands the room over (the former owner
-    becomes an admin; `room_updated` announces it)."""
+    """Set a member's role (the owner).
+
+    `owner` hands the room over: the former owner becomes an admin, and `room_updated`
+    announces it."""
     return services().rooms.set_role(me(), room_id, user_id, role)

@@ -54,8 +54,11 @@ class MeOut(PublicUserOut):
 
 
 class AuthorOut(Schema):
-    """A message's author; a deleted account shows as `{id, username: "deleted",
-    display_name: "Deleted account"}` (the id stays, so its messages still group)."""
+    class Meta:
+        description = (
+            'A message\'s author. A deleted account shows as `{id, username: "deleted", '
+            'display_name: "Deleted account"}`: the id stays, so its messages still group.'
+        )
 
     id = fields.String(required=True)
     username = fields.String(required=True)

@@ -21,9 +21,10 @@ from . import bp
 @bp.arguments(UserSearchQuery, location="query", as_kwargs=True)
 @bp.response(200, UserSearchOut)
 def search(q: str, limit: int, cursor: str | None) -> Any:
-    """Users whose username or display name starts with `q`, ignoring case, ordered by
-    the name matched; `next_cursor` pages on, stable while users sign up meanwhile.
-    Deleted accounts are never listed."""
+    """Search users by a prefix of their username or display name.
+
+    Ignoring case, ordered by the name matched; `next_cursor` pages on, stable while
+    users sign up meanwhile. Deleted accounts are never listed."""
     return services().accounts.search(q, limit, cursor)
 
 
@@ -50,11 +51,12 @@ def update_me(changes: dict[str, Any]) -> User:
 @bp.response(204)
 @bp.alt_response(403, "FORBIDDEN", description="The password is wrong.")
 def delete_me(password: dict[str, Any]) -> None:
-    """Delete your account (your password is required). Every session ends and every
-    socket closes, on every process; rooms you owned pass to their longest-standing
-    admin, else member (else they stay ownerless); your username and email are free
-    again; your messages stay in history under the author `{id, username: "deleted",
-    display_name: "Deleted account"}`."""
+    """Delete your account.
+
+    Your password is required. Every session ends and every socket closes, on every process;
+    rooms you owned pass to their longest-standing admin, else member (else they stay
+    ownerless); your username and email are free again; your messages stay in history under the
+    author `{id, username: "deleted", display_name: "Deleted account"}`."""
     services().accounts.delete_account(me(), me().id, password["password"])
 
 
@@ -64,9 +66,11 @@ def delete_me(password: dict[str, Any]) -> None:
 @bp.response(200, TokensOut)
 @bp.alt_response(403, "FORBIDDEN", description="The current password is wrong.")
 def change_password(password: str, new_password: str) -> dict[str, Any]:
-    """Change your password. Every older access and refresh token of yours stops
-    working and your open sockets are closed, on every process; the answer carries the
-    tokens of a new session, so the client that asked stays signed in."""
+    """Change your password.
+
+    Every older access and refresh token of yours stops working and your open sockets are
+    closed, on every process; the answer carries the tokens of a new session, so the client that
+    asked stays signed in."""
     return tokens.change_password(password, new_password)
 
 
