@@ -41,11 +41,15 @@ def sign_in(credentials: dict[str, Any]) -> dict[str, Any]:
 
 
 def refreshed() -> dict[str, Any]:
-    """A new access token of the refresh token's session (the request's token)."""
+    """A new access token of the refresh token's session (the request's token), with
+    its type and lifetime, as at sign-in, so a client can schedule the next refresh."""
+    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return {
         "access_token": create_access_token(
             identity=me().id, additional_claims={"sid": get_jwt()["sid"]}
-        )
+        ),
+        "token_type": "Bearer",
+        "expires_in": int(expires.total_seconds()),
     }
 
 

@@ -157,6 +157,8 @@ class TokensOut(Schema):
 
 class AccessTokenOut(Schema):
     access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"enum": ["Bearer"]})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
 
 
 class HealthOut(Schema):

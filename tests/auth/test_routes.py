@@ -226,7 +226,9 @@ def test_refresh_with_the_refresh_token_gives_a_working_access_token(client, aut
         headers={"Authorization": f"Bearer {user.refresh_token}"},
     )
     assert response.status_code == 200
-    assert set(response.json) == {"access_token"}
+    assert set(response.json) == {"access_token", "token_type", "expires_in"}
+    assert response.json["token_type"] == "Bearer"
+    assert response.json["expires_in"] == 15 * 60  # JWT_ACCESS_TOKEN_EXPIRES
     fresh = response.json["access_token"]
     me = client.get("/api/users/me", headers={"Authorization": f"Bearer {fresh}"})
     assert me.status_code == 200
