@@ -13,6 +13,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from . import __version__
+from .cli import register_cli
 from .concurrency import hub
 from .domain.store import Store
 from .extensions import api, cors, jwt, socketio
@@ -66,6 +67,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)  # after flask-smorest's, which it replaces
     install_security_headers(app)
     install_request_logging(app)
+    register_cli(app)
     if app.config["METRICS_ENABLED"]:
         install_metrics(app)
     if control and hub() != "threading":

@@ -52,6 +52,11 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def backup(self, target: str) -> None:
+        """Copy the whole database to the file `target`, safely while serving; stores
+        with a backup tool of their own (MongoDB: mongodump) raise NotImplementedError."""
+
     # -- users -----------------------------------------------------------
     @abstractmethod
     def create_user(

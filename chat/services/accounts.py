@@ -92,6 +92,28 @@ class AccountService:
                 raise
         return user
 
+    def create_verified(
+        self,
+        username: str,
+        password: str,
+        email: str | None = None,
+        display_name: str | None = None,
+    ) -> User:
+        """An account the operator vouches for (`flask chat create-user`): verified at
+        once, no code mailed."""
+        try:
+            return self.store.create_user(
+                username,
+                self.hasher.hash(password),
+                email=email,
+                display_name=display_name,
+                verified=True,
+            )
+        except DuplicateError as clash:
+            raise Conflict(
+                f"That {clash.field} is already taken.", errors={clash.field: ["Already taken."]}
+            ) from clash
+
     def authenticate(self, login: str, password: str) -> User:
         """The user for these credentials; one vague error whichever part was wrong.
         An account still waiting for its email code is refused (403 `unverified`), but
@@ -184,19 +206,28 @@ class AccountService:
         """Every session of the user ends (every token, every socket, everywhere); the
         caller gets a new session at once, so the client that asked stays signed in."""
         self._check_password(actor, password)
-        self.store.set_password(actor.id, self.hasher.hash(new_password))
-        self.publisher.sessions_ended(actor.id, self.store.end_user_sessions(actor.id))
+        self.reset_password(actor, new_password)
         return self.start_session(actor)
 
+    def reset_password(self, user: User, new_password: str) -> None:
+        """Set a password and end every session of the user, everywhere (also what the
+        operator's `flask chat reset-password` does, without the old password)."""
+        self.store.set_password(user.id, self.hasher.hash(new_password))
+        self.publisher.sessions_ended(user.id, self.store.end_user_sessions(user.id))
+
     def delete_account(self, actor: User, user_id: str, password: str) -> None:
-        """Sign out everywhere, leave every group room (owned ones pass on), and keep
-        only an anonymous row for the messages' author ids; the name and the email are
-        free again."""
+        """Your own account, with your password (see `close_account`)."""
         self._yourself(actor, user_id)
         self._check_password(actor, password)
-        self.store.end_user_sessions(actor.id)
-        self.publisher.account_closed(actor.id)
-        self.rooms.leave_all(actor)
+        self.close_account(actor)
+
+    def close_account(self, user: User) -> None:
+        """Sign out everywhere, leave every group room (owned ones pass on), and keep
+        only an anonymous row for the messages' author ids; the name and the email are
+        free again. (Also the operator's `flask chat delete-user`.)"""
+        self.store.end_user_sessions(user.id)
+        self.publisher.account_closed(user.id)
+        self.rooms.leave_all(user)
         self.store.anonymise_user(
-            actor.id, username=DELETED_USERNAME, display_name=DELETED_DISPLAY_NAME
+            user.id, username=DELETED_USERNAME, display_name=DELETED_DISPLAY_NAME
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..concurrency import StripedLock
 from ..domain.errors import Forbidden, Invalid, NotFound
 from ..domain.models import Membership, Message, Page, User
@@ -94,3 +96,18 @@ class MessageService:
         authors = self.store.get_users([m.author_id for m in messages if m.author_id])
         for message in messages:
             message.author = authors.get(message.author_id) if message.author_id else None
+
+    # -- the operator's (flask chat export-room) ----------------------------
+    def export(self, room_id: str, page_size: int = 500) -> Iterator[Message]:
+        """A room's whole history, oldest first, a page at a time (never all in memory),
+        with authors; no acting user: this is the operator's command, not a route."""
+        if self.store.get_room(room_id) is None:
+            raise NotFound("No such room.")
+        after = 0
+        while True:
+            page = self.store.list_messages(room_id, after=after, limit=page_size)
+            self._attach_authors(page.messages)
+            yield from page.messages
+            if not page.has_more or not page.messages:
+                return
+            after = page.messages[-1].seq

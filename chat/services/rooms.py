@@ -275,3 +275,30 @@ class RoomService:
         for member in users.values():
             member.online = True
         return sorted(users.values(), key=lambda u: u.username.casefold())
+
+    # -- the operator's (flask chat promote) -------------------------------
+    def appoint_owner(self, room_id: str, user_id: str) -> Room:
+        """Make a user the owner of a group room, whoever owns it now: invited first if
+        they are not a member (which lifts a ban, and adopts a room nobody owns), then
+        handed the room by its owner, who becomes an admin. No acting user: this is the
+        operator's command, not a route."""
+        room = self.store.get_room(room_id)
+        if room is None:
+            raise NotFound("No such room.")
+        if room.kind == "direct":
+            raise Conflict("A direct conversation has no owner.")
+        user = self._live_user(user_id)
+        outsider = self.store.get_membership(room.id, user.id) is None
+        if outsider and self.store.invite_member(room.id, user.id):
+            self.publisher.member_invited(room, user)
+        current = self.store.get_room(room.id)
+        if current is None:
+            raise NotFound("No such room.")
+        if current.owner_id != user.id:
+            if current.owner_id is None or not self.store.transfer_ownership(
+                room.id, current.owner_id, user.id
+            ):
+                raise Conflict("The room's ownership changed meanwhile; try again.")
+            current.owner_id = user.id
+            self.publisher.room_updated(self._public(current))
+        return current

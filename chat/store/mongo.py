@@ -293,6 +293,11 @@ class MongoStore(Store):
         except PyMongoError as error:
             raise StoreError(str(error)) from error
 
+    def backup(self, target: str) -> None:
+        raise NotImplementedError(
+            "back MongoDB up with its own tools (mongodump, or your provider's snapshots)"
+        )
+
     def close(self) -> None:
         self._client.close()
 

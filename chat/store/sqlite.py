@@ -240,6 +240,20 @@ class SQLiteStore(Store):
     def ping(self) -> None:
         self._one("SELECT 1")
 
+    def backup(self, target: str) -> None:
+        """SQLite's online backup API, on a connection of its own, in one step: one read
+        transaction, which WAL lets the server's writer work beside, so the server keeps
+        serving and the copy is a consistent snapshot. (Stepping page by page would
+        restart whenever the server wrote meanwhile.)"""
+        source = sqlite3.connect(self.path, timeout=30.0)
+        copy = sqlite3.connect(target)
+        try:
+            with copy:
+                source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
