@@ -1,19 +1,26 @@
 // The REST API and the session's tokens.
 //
 // Tokens live in localStorage so a reload stays signed in. The access token is
-// refreshed shortly before it expires (and once more on a 401, in case a timer slept
-// through it); when the refresh token itself is refused, the session ends.
+// refreshed shortly before it expires (the sign-in and refresh answers say when, in
+// `expires_in`), and once more on a 401, in case a timer slept through it; when the
+// refresh token itself is refused, the session ends.
+//
+// A password change answers with the tokens of a new session and ends every other one,
+// this one's socket included. While such a request is in flight, a refresh refused
+// with the old token waits for it instead of ending the session (see `replacing`).
 
 const ACCESS = "chat.accessToken";
 const REFRESH = "chat.refreshToken";
+const EXPIRES = "chat.accessExpires"; // ms since the epoch, from `expires_in`
 
 /** An error answered by the API: `{code, message, errors?}` and its HTTP status. */
 export class ApiError extends Error {
-  constructor(status, body = {}) {
+  constructor(status, body = {}, retryAfter = null) {
     super(body.message || `The server answered ${status}.`);
     this.status = status;
     this.code = body.code || "error";
     this.errors = body.errors || null;
+    this.retryAfter = retryAfter; // seconds, from a 429's Retry-After
   }
 }
 
@@ -29,6 +36,7 @@ export class NetworkError extends ApiError {
 const listeners = { ended: [] };
 let refreshTimer = null;
 let refreshing = null;
+const replacements = new Set(); // settle when a session-replacing request is answered
 
 export const session = {
   get access() {
@@ -46,9 +54,15 @@ export const session = {
   },
 };
 
-function keep(access, refresh) {
-  localStorage.setItem(ACCESS, access);
+/** Keep tokens; `expiresIn` is the answer's lifetime of the access token, seconds.
+ * The expiry is written before the token, so another tab that sees the new token
+ * reads its expiry too. */
+function keep(access, refresh, expiresIn) {
+  if (Number.isFinite(expiresIn)) {
+    localStorage.setItem(EXPIRES, String(Date.now() + expiresIn * 1000));
+  } else localStorage.removeItem(EXPIRES);
   if (refresh) localStorage.setItem(REFRESH, refresh);
+  localStorage.setItem(ACCESS, access);
   scheduleRefresh();
 }
 
@@ -56,6 +70,7 @@ function forget() {
   clearTimeout(refreshTimer);
   localStorage.removeItem(ACCESS);
   localStorage.removeItem(REFRESH);
+  localStorage.removeItem(EXPIRES);
 }
 
 function endSession(message) {
@@ -74,22 +89,19 @@ window.addEventListener("storage", (event) => {
   }
 });
 
-/** Milliseconds until the token's `exp`, or null if it has none we can read. */
-function msLeft(token) {
-  try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const { exp } = JSON.parse(atob(payload));
-    return typeof exp === "number" ? exp * 1000 - Date.now() : null;
-  } catch {
-    return null;
-  }
+/** Milliseconds the access token has left, or null when unknown (tokens kept by an
+ * older version of this page, which did not store the expiry). */
+function msLeft() {
+  const expires = Number(localStorage.getItem(EXPIRES));
+  return expires > 0 ? expires - Date.now() : null;
 }
 
-/** Refresh a minute before expiry (or at three quarters of a short lifetime). */
+/** Refresh a minute before expiry (or at three quarters of a short lifetime); at once
+ * when the expiry is unknown. */
 export function scheduleRefresh() {
   clearTimeout(refreshTimer);
-  const left = session.access ? msLeft(session.access) : null;
-  if (left === null) return;
+  if (!session.access) return;
+  const left = msLeft() ?? 0;
   const delay = Math.max(0, left - Math.min(60_000, left * 0.25));
   refreshTimer = setTimeout(() => {
     refreshAccess().catch((error) => {
@@ -107,10 +119,16 @@ export function refreshAccess() {
     const response = await send("POST", "/api/auth/refresh", { token: refresh });
     const body = await parse(response);
     if (!response.ok) {
-      if (response.status === 401) endSession("Your session has expired. Sign in again.");
-      throw new ApiError(response.status, body);
+      if (response.status === 401) {
+        // Refused because a password change (here) replaced the session: use the new one.
+        await Promise.all(replacements);
+        if (session.refresh && session.refresh !== refresh) return session.access;
+        endSession(body?.message || "Your session has expired. Sign in again.");
+      }
+      throw new ApiError(response.status, body || {});
     }
-    keep(body.access_token);
+    if (session.refresh !== refresh) return session.access; // replaced meanwhile
+    keep(body.access_token, null, body.expires_in);
     return body.access_token;
   })().finally(() => {
     refreshing = null;
@@ -153,19 +171,40 @@ async function parse(response) {
   }
 }
 
-/** A JSON request; `auth: false` for the routes that need no token. */
-export async function request(method, path, { body, query, auth = true } = {}) {
+/** A JSON request; `auth: false` for the routes that need no token, `retry: false`
+ * not to refresh the token and try again on a 401. */
+export async function request(method, path, { body, query, auth = true, retry = true } = {}) {
   let response = await send(method, path, { body, query, token: auth && session.access });
-  if (response.status === 401 && auth && session.refresh) {
+  if (response.status === 401 && auth && retry && session.refresh) {
     await refreshAccess();
     response = await send(method, path, { body, query, token: session.access });
   }
   const data = await parse(response);
   if (!response.ok) {
     if (response.status === 401 && auth) endSession(data?.message);
-    throw new ApiError(response.status, data || {});
+    const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+    throw new ApiError(response.status, data || {}, Number.isNaN(retryAfter) ? null : retryAfter);
   }
   return data;
+}
+
+/** Run a request that ends this session on the server (a password change, an account
+ * deletion). The server closes this session's socket meanwhile; a refresh that the
+ * socket's reconnection attempts with the old token waits for the answer rather than
+ * ending the session. The access token is made fresh first, so that `work` (which
+ * must not refresh: that refresh would wait for itself) is not refused for its age. */
+async function replacing(work) {
+  const left = msLeft();
+  if (left === null || left < 30_000) await refreshAccess();
+  let settle;
+  const settled = new Promise((resolve) => (settle = resolve));
+  replacements.add(settled);
+  try {
+    return await work();
+  } finally {
+    replacements.delete(settled);
+    settle();
+  }
 }
 
 const enc = encodeURIComponent;
@@ -176,12 +215,19 @@ export const api = {
   // Accounts
   register: (fields) => request("POST", "/api/auth/register", { body: fields, auth: false }),
 
+  /** Sign in; an account whose email code is pending is refused with 403 `unverified`. */
   async login(login, password) {
     const body = { password, [login.includes("@") ? "email" : "username"]: login };
     const data = await request("POST", "/api/auth/login", { body, auth: false });
-    keep(data.access_token, data.refresh_token);
+    keep(data.access_token, data.refresh_token, data.expires_in);
     return data.user;
   },
+
+  verify: (email, code) =>
+    request("POST", "/api/auth/verify", { body: { email, code }, auth: false }),
+  /** A new code by mail; a 429 carries `retryAfter` (seconds). */
+  resendCode: (email) =>
+    request("POST", "/api/auth/verify/resend", { body: { email }, auth: false }),
 
   /** Revoke both tokens on the server (refreshing an expired access token first), and
    * forget them here whatever it answers. */
@@ -199,8 +245,26 @@ export const api = {
   },
 
   me: () => request("GET", "/api/users/me"),
-  // LATER(issue 6): updateMe (PATCH /api/users/me), changePassword (PUT
-  // /api/users/me/password), deleteMe (DELETE /api/users/me), searchUsers (GET /api/users?q=).
+  /** `{username?, display_name?, avatar_url?}`; null clears a display name or avatar. */
+  updateMe: (fields) => request("PATCH", "/api/users/me", { body: fields }),
+
+  /** Every other session of yours ends; this one goes on with the answer's tokens. */
+  changePassword: (password, newPassword) =>
+    replacing(async () => {
+      const body = { password, new_password: newPassword };
+      const data = await request("PUT", "/api/users/me/password", { body, retry: false });
+      keep(data.access_token, data.refresh_token, data.expires_in);
+      return data.user;
+    }),
+
+  /** Delete the account; its tokens are forgotten here without a "session ended". */
+  deleteMe: (password) =>
+    replacing(async () => {
+      await request("DELETE", "/api/users/me", { body: { password }, retry: false });
+      forget();
+    }),
+
+  searchUsers: (q, limit = 8) => request("GET", "/api/users", { query: { q, limit } }),
 
   // Rooms
   rooms: async (scope = "joined") =>
@@ -211,8 +275,16 @@ export const api = {
     request("POST", `/api/rooms/${enc(id)}/join`, { body: password ? { password } : {} }),
   leaveRoom: (id) => request("POST", `/api/rooms/${enc(id)}/leave`),
   members: async (id) => (await request("GET", `/api/rooms/${enc(id)}/members`)).members,
-  // LATER(issue 6): updateRoom (PATCH), deleteRoom (DELETE), invite (POST members),
-  // removeMember (DELETE members/<user_id>), setRole (PATCH members/<user_id>).
+  /** `{name?, description?, visibility?, password?}`; `password: null` removes it. */
+  updateRoom: (id, fields) => request("PATCH", `/api/rooms/${enc(id)}`, { body: fields }),
+  deleteRoom: (id) => request("DELETE", `/api/rooms/${enc(id)}`),
+  invite: (id, userId) =>
+    request("POST", `/api/rooms/${enc(id)}/members`, { body: { user_id: userId } }),
+  removeMember: (id, userId) =>
+    request("DELETE", `/api/rooms/${enc(id)}/members/${enc(userId)}`),
+  /** `role`: admin | member, or owner to hand the room over (you become an admin). */
+  setRole: (id, userId, role) =>
+    request("PATCH", `/api/rooms/${enc(id)}/members/${enc(userId)}`, { body: { role } }),
 
   // Messages
   history: (id, { before, after, limit } = {}) =>
