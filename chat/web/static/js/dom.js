@@ -82,8 +82,9 @@ export function shortTime(iso) {
   return today ? timeFormat.format(date) : dateTimeFormat.format(date);
 }
 
-/** Show the API's per-field `errors` next to their fields in `form`; the rest at the top. */
-export function showErrors(form, error) {
+/** Show the API's per-field `errors` next to their fields in `form`; the rest at the top,
+ * or beside `field` when the error names none (a 403 "The password is wrong."). */
+export function showErrors(form, error, field = null) {
   clearErrors(form);
   const fields = error?.errors && typeof error.errors === "object" ? error.errors : {};
   let shownAll = Object.keys(fields).length > 0;
@@ -97,8 +98,10 @@ export function showErrors(form, error) {
     } else shownAll = false;
   }
   if (!shownAll) {
-    const slot = form.querySelector('[data-error-for="_form"]');
+    const named = field && !Object.keys(fields).length;
+    const slot = form.querySelector(`[data-error-for="${named ? CSS.escape(field) : "_form"}"]`);
     if (slot) slot.textContent = error?.message || "Something went wrong.";
+    if (named) form.querySelector(`[name="${CSS.escape(field)}"]`)?.setAttribute("aria-invalid", "true");
   }
   const firstInvalid = form.querySelector('[aria-invalid="true"]');
   firstInvalid?.focus();
@@ -133,4 +136,77 @@ export async function busy(form, work) {
     controls.forEach((c, i) => (c.disabled = was[i]));
     form.removeAttribute("aria-busy");
   }
+}
+
+/** A button that asks once more before it acts (no window.confirm: it blocks the page).
+ * `name` (optional) is the accessible name before and while asking, when the visible
+ * label alone would be ambiguous ("Remove" in a list of people). */
+export function confirmButton(button, label, asking, action, name = null) {
+  let timer = null;
+  const show = (text, accessible) => {
+    button.textContent = text;
+    if (accessible) button.setAttribute("aria-label", accessible);
+  };
+  show(label, name?.label);
+  button.addEventListener("click", () => {
+    if (!button.classList.contains("confirming")) {
+      button.classList.add("confirming");
+      show(asking, name?.asking);
+      timer = setTimeout(() => {
+        button.classList.remove("confirming");
+        show(label, name?.label);
+      }, 4000);
+      return;
+    }
+    clearTimeout(timer);
+    button.classList.remove("confirming");
+    show(label, name?.label);
+    action();
+  });
+  return button;
+}
+
+// -- avatars ----------------------------------------------------------------------
+
+/** An avatar URL the page may load: http(s) only, and under this page's
+ * Content-Security-Policy (img-src 'self' https:) an https address or one of this
+ * origin. Anything else gets the lettered placeholder. */
+export function avatarSource(raw) {
+  if (!raw) return null;
+  const url = safeUrl(raw);
+  if (!url) return null;
+  const parsed = new URL(url);
+  return parsed.protocol === "https:" || parsed.origin === window.location.origin ? url : null;
+}
+
+/** The user's picture as an <img>, or their initial on a colour of their own; a
+ * picture that fails to load falls back to the initial. Decorative: the name is
+ * always written beside it. */
+export function avatar(user, size = "medium") {
+  const name = user?.display_name || user?.username || "?";
+  const letter = [...name.trim()][0]?.toUpperCase() ?? "?";
+  const placeholder = h("span", {
+    class: `avatar avatar-${size} avatar-letter avatar-c${hue(user?.id ?? name)}`,
+    "aria-hidden": "true",
+    text: letter,
+  });
+  const source = avatarSource(user?.avatar_url);
+  if (!source) return placeholder;
+  const img = h("img", {
+    class: `avatar avatar-${size}`,
+    src: source,
+    alt: "",
+    loading: "lazy",
+    referrerpolicy: "no-referrer",
+    decoding: "async",
+  });
+  img.addEventListener("error", () => img.replaceWith(placeholder), { once: true });
+  return img;
+}
+
+/** One of eight colours, the same for the same id everywhere. */
+function hue(key) {
+  let sum = 0;
+  for (const char of String(key)) sum = (sum * 31 + char.codePointAt(0)) >>> 0;
+  return sum % 8;
 }

@@ -1,7 +1,7 @@
 // The open room: its header, its messages (scroll up for older ones) and the composer.
 
 import * as chat from "../chat.js";
-import { $, clear, h, linkify, shortTime } from "../dom.js";
+import { $, clear, confirmButton, h, linkify, shortTime } from "../dom.js";
 import { stamp, store } from "../store.js";
 import { authorName } from "./sidebar.js";
 
@@ -257,27 +257,6 @@ function pendingItem(pending, quoted) {
           }),
         ),
   );
-}
-
-/** A button that asks once more before it acts (no window.confirm: it blocks the page). */
-function confirmButton(button, label, asking, action) {
-  let timer = null;
-  button.textContent = label;
-  button.addEventListener("click", () => {
-    if (!button.classList.contains("confirming")) {
-      button.classList.add("confirming");
-      button.textContent = asking;
-      timer = setTimeout(() => {
-        button.classList.remove("confirming");
-        button.textContent = label;
-      }, 4000);
-      return;
-    }
-    clearTimeout(timer);
-    button.classList.remove("confirming");
-    button.textContent = label;
-    action();
-  });
 }
 
 // -- the composer --------------------------------------------------------------
