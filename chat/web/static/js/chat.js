@@ -13,7 +13,7 @@ let live = null;
 // -- starting and stopping -------------------------------------------------------
 
 export async function start(me) {
-  store.me = me;
+  store.setMe(me);
   live = new Live({
     state: (name) => store.setConnection(name),
     connected: ({ first }) => onConnected(first),
@@ -22,11 +22,12 @@ export async function start(me) {
     message_deleted: onMessageDeleted,
     user_joined: (event) => onMembership(event, +1),
     user_left: (event) => onMembership(event, -1),
+    member_removed: onMemberRemoved,
+    room_updated: onRoomUpdated,
+    room_deleted: ({ room_id: roomId }) => roomGone(roomId, (name) => `${name} was deleted.`),
     // LATER(issue 7): message_edited -> timeline.put(message); typing -> typing
     // indicator with expiry; presence -> dots beside users; read -> read markers;
     // notification -> unread badge and the page title for rooms not open.
-    // LATER(issue 6): room_updated -> store.putRoom; room_deleted / member_removed
-    // (for me) -> store.dropRoom and close the room if it is open.
   });
   live.start();
   await loadRooms();
@@ -51,8 +52,14 @@ export async function signOut() {
 
 export async function loadRooms() {
   try {
+    const open = store.currentRoom;
     store.setRooms(await api.rooms("joined"));
     store.emit("rooms-error", null);
+    // Removed or deleted while this page was away (events it could not hear).
+    if (open && !store.rooms.has(open.id)) {
+      store.rooms.set(open.id, open);
+      roomGone(open.id, (name) => `${name} is no longer available to you.`);
+    }
   } catch (error) {
     store.emit("rooms-error", error);
   }
@@ -76,13 +83,17 @@ export async function joinRoom(roomId, password) {
 export async function leaveRoom(roomId) {
   await api.leaveRoom(roomId);
   if (live?.connected) live.call("leave", { room_id: roomId }).catch(() => {});
-  if (store.currentRoomId === roomId) closeRoom();
+  if (store.currentRoomId === roomId) closeRoom({ tell: false });
   store.dropRoom(roomId);
 }
 
-export function closeRoom() {
+/** Stop showing the open room; `tell: false` when the server stopped our watching
+ * already (we left, were removed, or the room is gone). */
+export function closeRoom({ tell = true } = {}) {
   const previous = store.currentRoomId;
-  if (previous && live?.connected) live.call("leave", { room_id: previous }).catch(() => {});
+  if (tell && previous && live?.connected) {
+    live.call("leave", { room_id: previous }).catch(() => {});
+  }
   store.currentRoomId = null;
   localStorage.removeItem(LAST_ROOM);
   store.emit("room-open", null);
@@ -122,13 +133,22 @@ async function watch(roomId) {
     if (!catchingUp) timeline.olderExist = ack.has_more;
     timeline.loaded = true;
     store.emit("timeline", { roomId, reason: "live" });
+    loadMembers(roomId); // roles may have changed while away: they announce nothing
     if (catchingUp && ack.has_more) await catchUp(roomId);
     if (catchingUp) await refreshTail(roomId);
     store.emit("room-error", null);
   } catch (error) {
     if (error instanceof NotDelivered) return; // the reconnect will watch again
-    store.emit("room-error", error);
+    if (!goneIfNotFound(roomId, error)) store.emit("room-error", error);
   }
+}
+
+/** A room the server no longer shows us (deleted while we were not watching it, and
+ * so did not hear `room_deleted`): off the list, with a notice. */
+function goneIfNotFound(roomId, error) {
+  if (error?.status !== 404) return false;
+  roomGone(roomId, (name) => `${name} is no longer available: it was deleted.`);
+  return true;
 }
 
 /** Fetch forward from the highest seq held until nothing more is there. */
@@ -159,7 +179,7 @@ async function loadLatest(roomId) {
     timeline.loaded = true;
     store.emit("timeline", { roomId, reason: "live" });
   } catch (error) {
-    store.emit("room-error", error);
+    if (!goneIfNotFound(roomId, error)) store.emit("room-error", error);
   }
 }
 
@@ -275,6 +295,109 @@ export async function deleteMessage(roomId, message) {
 // LATER(issue 7): editMessage(roomId, message, content) -> `edit_message`, and
 // setTyping(roomId, typing) -> `typing` (throttled, with `typing: false` on send/blur).
 
+// -- members and moderation ---------------------------------------------------------
+
+/** Read the room's members (with roles); the views draw from the "members" event. */
+export async function loadMembers(roomId) {
+  try {
+    const members = await api.members(roomId);
+    if (!store.rooms.has(roomId)) return; // gone meanwhile
+    store.setMembers(roomId, members);
+    store.emit("members-error", { roomId, error: null });
+  } catch (error) {
+    if (!goneIfNotFound(roomId, error)) store.emit("members-error", { roomId, error });
+  }
+}
+
+/** Owners and admins add someone (the only way into a private room). */
+export async function invite(roomId, userId) {
+  const member = await api.invite(roomId, userId);
+  store.putMember(roomId, member);
+  return member;
+}
+
+/** A refusal may mean the list is stale (a role changed: that announces nothing), so
+ * it is read again; the error still goes to the caller, to show beside the button. */
+export async function removeMember(roomId, userId) {
+  try {
+    await api.removeMember(roomId, userId);
+    store.dropMember(roomId, userId);
+  } catch (error) {
+    loadMembers(roomId);
+    throw error;
+  }
+}
+
+/** The owner sets a role; `owner` hands the room over, and we become an admin. */
+export async function setRole(roomId, userId, role) {
+  try {
+    const member = await api.setRole(roomId, userId, role);
+    if (role === "owner") {
+      const room = store.rooms.get(roomId);
+      if (room) store.putRoom({ ...room, owner_id: userId });
+      if (store.members.get(roomId)?.has(store.me.id)) {
+        store.putMember(roomId, { id: store.me.id, role: "admin" });
+      }
+    }
+    store.putMember(roomId, member);
+    if (role === "owner") {
+      // Said here as well as on `room_updated`, which finds nothing new if it comes later.
+      store.emit("notice", { roomId, text: `${displayName(member)} is now the owner of this room` });
+    }
+    return member;
+  } catch (error) {
+    loadMembers(roomId);
+    throw error;
+  }
+}
+
+export async function updateRoom(roomId, fields) {
+  const room = await api.updateRoom(roomId, fields);
+  store.putRoom(room);
+  return room;
+}
+
+export async function deleteRoom(roomId) {
+  await api.deleteRoom(roomId);
+  roomGone(roomId, (name) => `${name} was deleted.`);
+}
+
+/** Take a room off the list (closing it if open) and say why: `why(name)`. */
+function roomGone(roomId, why) {
+  const room = store.rooms.get(roomId);
+  if (!room) return; // already gone (the event and the answer both tell)
+  if (store.currentRoomId === roomId) closeRoom({ tell: false });
+  store.dropRoom(roomId);
+  store.emit("app-notice", why(room.name ?? "The conversation"));
+}
+
+// -- your account ----------------------------------------------------------------
+
+export async function updateProfile(fields) {
+  const me = await api.updateMe(fields);
+  store.setMe(me);
+  for (const roomId of store.members.keys()) {
+    if (store.members.get(roomId).has(me.id)) store.putMember(roomId, publicUser(me));
+  }
+  return me;
+}
+
+/** The other sessions end; this one carries on with new tokens (api.js keeps them,
+ * and the socket, closed by the server with the old session, reconnects with them). */
+export async function changePassword(password, newPassword) {
+  store.setMe(await api.changePassword(password, newPassword));
+}
+
+export async function deleteAccount(password) {
+  await api.deleteMe(password);
+  stop();
+  localStorage.removeItem(LAST_ROOM);
+}
+
+function publicUser({ id, username, display_name, avatar_url }) {
+  return { id, username, display_name, avatar_url };
+}
+
 // -- live events -----------------------------------------------------------------
 
 async function onConnected(first) {
@@ -325,14 +448,68 @@ function onMembership({ room_id: roomId, user }, delta) {
   if (user.id === store.me?.id) {
     if (delta < 0) {
       // Left from another tab or device.
-      if (store.currentRoomId === roomId) closeRoom();
+      if (store.currentRoomId === roomId) closeRoom({ tell: false });
       store.dropRoom(roomId);
+    } else if (!room) {
+      // Invited: only invites reach a user's own sockets before they watch the room.
+      addInvitedRoom(roomId);
     }
     return;
   }
-  if (room) store.putRoom({ ...room, member_count: Math.max(0, (room.member_count ?? 0) + delta) });
-  const name = user.display_name || user.username;
+  if (!room) return;
+  if (store.members.has(roomId)) {
+    if (delta > 0) store.putMember(roomId, { role: "member", ...user });
+    else store.dropMember(roomId, user.id);
+  } else {
+    store.putRoom({ ...room, member_count: Math.max(0, (room.member_count ?? 0) + delta) });
+  }
+  const name = displayName(user);
   store.emit("notice", { roomId, text: `${name} ${delta > 0 ? "joined" : "left"} the room` });
+}
+
+async function addInvitedRoom(roomId) {
+  try {
+    const room = await api.room(roomId);
+    if (store.rooms.has(roomId)) return;
+    store.putRoom(room);
+    store.emit("app-notice", `You were added to ${room.name ?? "a conversation"}.`);
+  } catch {
+    // Removed again at once, or offline: the next list (on reconnect) will tell.
+  }
+}
+
+function onMemberRemoved({ room_id: roomId, user }) {
+  if (user.id === store.me?.id) {
+    roomGone(roomId, (name) => `You were removed from ${name}.`);
+    return;
+  }
+  const room = store.rooms.get(roomId);
+  if (!room) return;
+  if (store.members.has(roomId)) store.dropMember(roomId, user.id);
+  else store.putRoom({ ...room, member_count: Math.max(0, (room.member_count ?? 1) - 1) });
+  store.emit("notice", { roomId, text: `${displayName(user)} was removed from the room` });
+}
+
+/** Settings or the owner changed. A new owner means roles moved: the new owner's, and
+ * the old one's, who stays on as an admin after a handover (one who left is gone). */
+function onRoomUpdated({ room_id: roomId, room }) {
+  const known = store.rooms.get(roomId);
+  if (!known) return;
+  store.putRoom(room);
+  const members = store.members.get(roomId);
+  if (room.owner_id !== known.owner_id) {
+    if (members?.has(known.owner_id)) store.putMember(roomId, { id: known.owner_id, role: "admin" });
+    if (members?.has(room.owner_id)) store.putMember(roomId, { id: room.owner_id, role: "owner" });
+    const owner = members?.get(room.owner_id);
+    const who = room.owner_id === store.me?.id ? "You are" : owner ? `${displayName(owner)} is` : null;
+    if (who) store.emit("notice", { roomId, text: `${who} now the owner of this room` });
+  } else if (room.name !== undefined && room.name !== known.name) {
+    store.emit("notice", { roomId, text: `The room is now called ${room.name}` });
+  }
+}
+
+function displayName(user) {
+  return user.display_name || user.username;
 }
 
 /** A room's last message, and its unread count when it is not the open room. */

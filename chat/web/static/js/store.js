@@ -1,4 +1,5 @@
-// What the client knows: the signed-in user, the rooms, and each room's messages.
+// What the client knows: the signed-in user, the rooms, each room's messages, and the
+// members of the rooms whose member list was read.
 //
 // Messages are kept by seq per room. Whatever way a message arrives (the join
 // acknowledgement, a live event, a history page, a replay after a reconnect), putting
@@ -92,6 +93,7 @@ class Store extends Emitter {
   me = null;
   rooms = new Map(); // id -> room as the API lists it
   timelines = new Map(); // room id -> Timeline
+  members = new Map(); // room id -> Map(user id -> member with `role`), once read
   currentRoomId = null;
   connection = "idle"; // idle | connecting | online | reconnecting | offline | unavailable
 
@@ -118,7 +120,53 @@ class Store extends Emitter {
   dropRoom(roomId) {
     this.rooms.delete(roomId);
     this.timelines.delete(roomId);
+    this.members.delete(roomId);
     this.emit("rooms");
+  }
+
+  setMe(me) {
+    this.me = { ...this.me, ...me };
+    this.emit("me", this.me);
+  }
+
+  // -- members -------------------------------------------------------------------
+
+  setMembers(roomId, members) {
+    this.members.set(roomId, new Map(members.map((member) => [member.id, member])));
+    this.#countMembers(roomId);
+  }
+
+  /** Add or change one member, where the room's list has been read. */
+  putMember(roomId, member) {
+    const members = this.members.get(roomId);
+    if (!members) return;
+    members.set(member.id, { ...members.get(member.id), ...member });
+    this.#countMembers(roomId);
+  }
+
+  dropMember(roomId, userId) {
+    const members = this.members.get(roomId);
+    if (!members?.delete(userId)) return;
+    this.#countMembers(roomId);
+  }
+
+  /** A list that has been read is the count; the room's own count follows it. */
+  #countMembers(roomId) {
+    const room = this.rooms.get(roomId);
+    const count = this.members.get(roomId)?.size;
+    if (room && count !== undefined && room.member_count !== count) {
+      this.rooms.set(roomId, { ...room, member_count: count });
+      this.emit("rooms");
+    }
+    this.emit("members", roomId);
+  }
+
+  /** owner | admin | member, or null when unknown (the list not read yet). The owner
+   * is known from the room itself. */
+  roleOf(roomId, userId = this.me?.id) {
+    const room = this.rooms.get(roomId);
+    if (room && userId && room.owner_id === userId) return "owner";
+    return this.members.get(roomId)?.get(userId)?.role ?? null;
   }
 
   setConnection(state, detail) {
@@ -130,6 +178,7 @@ class Store extends Emitter {
     this.me = null;
     this.rooms = new Map();
     this.timelines = new Map();
+    this.members = new Map();
     this.currentRoomId = null;
     this.emit("rooms");
   }
