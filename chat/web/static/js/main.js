@@ -6,8 +6,11 @@ import * as chat from "./chat.js";
 import { $ } from "./dom.js";
 import { available } from "./socket.js";
 import { store } from "./store.js";
+import { initAccount } from "./views/account.js";
 import { initAuth } from "./views/auth.js";
+import { initMembers } from "./views/members.js";
 import { initRoom } from "./views/room.js";
+import { initRoomSettings } from "./views/settings.js";
 import { initSidebar } from "./views/sidebar.js";
 
 const NEEDS_SOCKETIO =
@@ -24,6 +27,9 @@ const CONNECTION_TEXT = {
 const auth = initAuth({ onSignedIn: enter });
 initSidebar();
 initRoom();
+initMembers();
+initRoomSettings();
+initAccount({ onDeleted: () => leave("Your account has been deleted.") });
 
 store.on("connection", () => {
   const banner = $("#connection-banner");
@@ -35,6 +41,13 @@ store.on("connection", () => {
 });
 store.on("session-ended", (message) => leave(message));
 session.onEnded((message) => leave(message));
+
+// What happened elsewhere that changed your rooms: stays until dismissed or replaced.
+store.on("app-notice", (text) => {
+  $("#app-notice-text").textContent = text;
+  $("#app-notice").hidden = !text;
+});
+$("#app-notice-close").addEventListener("click", () => store.emit("app-notice", ""));
 
 $("#signout-button").addEventListener("click", async () => {
   await chat.signOut();
@@ -74,13 +87,13 @@ async function boot() {
 async function enter(me) {
   auth.hide();
   $("#chat-view").hidden = false;
-  $("#me-name").textContent = me.display_name || me.username;
-  document.body.dataset.user = me.username;
-  await chat.start(me);
+  await chat.start(me); // draws you (views/account.js) from the store
 }
 
 function leave(message) {
   chat.stop();
+  store.emit("app-notice", "");
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   $("#chat-view").hidden = true;
   $("#chat-view").classList.remove("room-open");
   delete document.body.dataset.user;
