@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -150,13 +151,29 @@ class WebUser:
         expect(page.locator("body")).to_have_attribute("data-connection", "online")
         return self
 
+    def sign_in(self, login: str | None = None, password: str = PASSWORD) -> WebUser:
+        from playwright.sync_api import expect
+
+        page = self.page
+        expect(page.locator("#auth-view")).to_be_visible()  # after a sign-out's request
+        if page.locator("#signin-form").is_hidden():
+            page.click("#show-signin")
+        page.fill("#signin-login", login or self.name)
+        page.fill("#signin-password", password)
+        page.click("#signin-form button[type=submit]")
+        expect(page.locator("#chat-view")).to_be_visible()
+        expect(page.locator("body")).to_have_attribute("data-connection", "online")
+        return self
+
     # -- rooms ------------------------------------------------------------------
-    def create_room(self, name: str, password: str | None = None) -> WebUser:
+    def create_room(self, name: str, password: str | None = None, private: bool = False) -> WebUser:
         from playwright.sync_api import expect
 
         page = self.page
         page.click("#new-room-button")
         page.fill("#room-name", name)
+        if private:
+            page.select_option("#room-visibility", "private")
         if password:
             page.fill("#room-password", password)
         page.click("#create-room-form button[type=submit]")
@@ -181,6 +198,55 @@ class WebUser:
         expect(self.page.locator("#room-title")).to_have_text(name)
         expect(self.page.locator("#composer-input")).to_be_focused()
         return self
+
+    def open_room(self, name: str) -> WebUser:
+        from playwright.sync_api import expect
+
+        self.page.locator(".room-item").filter(has_text=name).click()
+        expect(self.page.locator("#room-title")).to_have_text(name)
+        return self
+
+    # -- members ------------------------------------------------------------------
+    def open_members(self) -> Any:
+        """Open the members panel (which reads the list afresh); returns the list."""
+        from playwright.sync_api import expect
+
+        page = self.page
+        if page.locator("#members-panel").is_hidden():
+            page.click("#members-button")
+        expect(page.locator("#members-panel")).to_be_visible()
+        return page.locator("#member-list")
+
+    def reopen_members(self) -> Any:
+        from playwright.sync_api import expect
+
+        if self.page.locator("#members-panel").is_visible():
+            self.page.click("#members-close")
+        expect(self.page.locator("#members-panel")).to_be_hidden()
+        return self.open_members()
+
+    def member(self, username: str) -> Any:
+        """The members panel's row of `username` (the name shown, or the @username
+        written under a display name)."""
+        page = self.page
+        name = re.escape(username)
+        shown = page.locator(".member-display", has_text=re.compile(rf"^{name}$"))
+        handle = page.locator(".member-sub", has_text=re.compile(rf"@{name}$"))
+        return page.locator("#member-list li.member").filter(has=shown.or_(handle))
+
+    def confirm(self, name: str, asking: str | re.Pattern[str]) -> None:
+        """Click a two-step button by its accessible name, then its question."""
+        self.page.get_by_role("button", name=name, exact=True).click()
+        self.page.get_by_role("button", name=asking).click()
+
+    # -- account ------------------------------------------------------------------
+    def open_account(self) -> Any:
+        from playwright.sync_api import expect
+
+        self.page.click("#account-button")
+        dialog = self.page.locator("#account-dialog")
+        expect(dialog).to_be_visible()
+        return dialog
 
     # -- messages ---------------------------------------------------------------
     def send(self, text: str) -> None:
