@@ -107,8 +107,10 @@ def test_two_people_chat_live_delete_and_reply(people: Any) -> None:
     theirs.hover()
     expect(theirs.get_by_role("button", name="Delete")).to_have_count(0)
 
-    alice.screenshot("room")
     bob.screenshot("room-other-side")
+    alice.open_members()  # the README's picture: docs/web-client.png
+    expect(alice.member("bob")).to_contain_text("member")
+    alice.screenshot("room")
     alice.assert_clean()
     bob.assert_clean()
 
