@@ -131,6 +131,44 @@ def test_a_password_change_keeps_this_session_and_signs_out_the_others(people: A
     phone.assert_clean()
 
 
+def test_a_refresh_refused_mid_change_waits_for_the_new_tokens(people: Any) -> None:
+    """The server closes this page's socket with its old session before the password
+    change is answered; the socket's reconnection then refreshes with the old token and
+    is refused. Forced here: the answer is held until that refusal has reached the
+    page. The refusal must wait for the answer, not sign the page out."""
+    alice = people("alice").sign_up()
+    alice.create_room("race")
+    page = alice.page
+    held: list[tuple[Any, Any]] = []
+    refused: list[int] = []
+
+    def hold_answer(route: Any) -> None:
+        held.append((route, route.fetch()))
+
+    def refresh_then_answer(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response)
+        if held and response.status == 401:
+            refused.append(response.status)
+            answer_route, answer = held.pop()
+            answer_route.fulfill(response=answer)
+
+    page.route("**/api/users/me/password", hold_answer)
+    page.route("**/api/auth/refresh", refresh_then_answer)
+    alice.open_account()
+    page.fill("#password-current", PASSWORD)
+    page.fill("#password-new", NEW_PASSWORD)
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#password-form .saved")).to_contain_text("Password changed")
+    assert refused == [401]  # the race happened, in that order
+    page.keyboard.press("Escape")
+    expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    alice.send("signed in throughout")
+    expect(alice.message("signed in throughout")).to_have_count(1)
+    expect(page.locator("#signin-form")).to_be_hidden()
+    alice.assert_clean()
+
+
 def test_deleting_an_account_signs_out_and_passes_its_rooms_on(people: Any) -> None:
     bob = people("bob").sign_up()
     alice = people("alice").sign_up()
