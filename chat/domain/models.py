@@ -47,10 +47,17 @@ class Room:
     password_hash: str | None = None
     last_seq: int = 0
     direct_key: str | None = None
+    # When the room was created or last received a message: conversations are listed
+    # by it, most recent first.
+    last_activity_at: datetime | None = None
     # Filled by services for listings; never stored with the room.
     member_count: int | None = field(default=None, compare=False)
     last_message: Message | None = field(default=None, compare=False)
     last_read_seq: int | None = field(default=None, compare=False)
+    # Tombstones past the viewer's marker: deleted messages are not unread.
+    deleted_unread: int = field(default=0, compare=False)
+    # A direct room's other participant, as the viewer sees it.
+    participant: User | None = field(default=None, compare=False)
 
     @property
     def has_password(self) -> bool:
@@ -58,10 +65,19 @@ class Room:
 
     @property
     def unread_count(self) -> int | None:
-        """Derived from the marker, so unread counts cost no query per message."""
+        """The seqs past the marker, less the tombstones among them: the room's counter
+        and an index of deletions, so unread counts cost no query per message and never
+        count a room's history."""
         if self.last_read_seq is None:
             return None
-        return max(self.last_seq - self.last_read_seq, 0)
+        return max(self.last_seq - self.last_read_seq - self.deleted_unread, 0)
+
+    def peer_of(self, user_id: str) -> str | None:
+        """In a direct room, the participant who is not `user_id`."""
+        pair = direct_pair(self.direct_key) if self.kind == "direct" else None
+        if pair is None or user_id not in pair:
+            return None
+        return pair[1] if pair[0] == user_id else pair[0]
 
 
 @dataclass
@@ -140,10 +156,38 @@ class LeaveResult:
 
 @dataclass
 class Page:
-    """A slice of a room's history, oldest first."""
+    """A slice of a room's history, oldest first (search results: newest first)."""
 
     messages: list[Message]
     has_more: bool
+
+
+@dataclass
+class ReadState:
+    """A member's read marker in a room, and what is left unread past it."""
+
+    room_id: str
+    last_read_seq: int
+    unread_count: int
+
+
+@dataclass
+class Conversations:
+    """A page of a user's direct rooms, most recent activity first."""
+
+    rooms: list[Room]
+    next_cursor: str | None
+
+
+def direct_key(user_a: str, user_b: str) -> str:
+    """The one key of a pair's direct room, whichever of the two opens it."""
+    return ":".join(sorted((user_a, user_b)))
+
+
+def direct_pair(key: str | None) -> tuple[str, str] | None:
+    """The two user ids a direct key names (ids never contain ':')."""
+    parts = (key or "").split(":")
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
 def fold(text: str) -> str:

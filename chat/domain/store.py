@@ -289,3 +289,47 @@ class Store(ABC):
     @abstractmethod
     def tombstone_message(self, room_id: str, message_id: str) -> Message | None:
         """Blank the content and mark deleted; the seq stays so history has no gaps."""
+
+    # -- messages: edits, search, read state -------------------------------
+    @abstractmethod
+    def edit_message(
+        self, room_id: str, message_id: str, content: str, edited_at: datetime
+    ) -> Message | None:
+        """Replace a live message's content and set `edited_at`; None when there is no
+        such message in the room or it is a tombstone (checked in the same write)."""
+
+    @abstractmethod
+    def search_messages(
+        self, room_id: str, words: list[str], *, before: int | None = None, limit: int = 20
+    ) -> Page:
+        """Live messages of the room containing every word, newest first, with seq below
+        `before` if given. Served by a full-text index restricted to the room: never a
+        scan of the room's messages. `words` are plain words (no syntax of any engine)."""
+
+    @abstractmethod
+    def count_deleted_after(self, markers: dict[str, int]) -> dict[str, int]:
+        """For each room id, the tombstones with a seq past its marker (rooms with none
+        are absent). Served by an index of deleted messages: bounded by deletions, never
+        by a room's history."""
+
+    # -- direct conversations ----------------------------------------------
+    @abstractmethod
+    def open_direct_room(self, user_a: str, user_b: str) -> tuple[Room, bool]:
+        """The pair's one direct room, both of them members; (room, True) when this call
+        created it. Atomic: two calls at once for one pair make one room."""
+
+    @abstractmethod
+    def list_direct_rooms(
+        self, user_id: str, *, before: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> tuple[list[Room], bool]:
+        """The user's direct rooms by last activity, newest first, starting after the
+        (last_activity_at, id) cursor `before`; and whether more follow. Served by an
+        index on (participant, last activity)."""
+
+    # -- presence ----------------------------------------------------------
+    @abstractmethod
+    def member_room_ids(self, user_id: str) -> list[str]:
+        """Every room the user is in: read once when they come online."""
+
+    @abstractmethod
+    def set_last_seen(self, user_id: str, when: datetime) -> None: ...

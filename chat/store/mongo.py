@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,8 @@ from ..domain.models import (
     Room,
     User,
     VerificationCode,
+    direct_key,
+    direct_pair,
     fold,
     now,
     to_millisecond,
@@ -144,6 +147,7 @@ def _room(doc: dict[str, Any]) -> Room:
         password_hash=doc.get("password_hash"),
         last_seq=doc.get("last_seq", 0),
         direct_key=doc.get("direct_key"),
+        last_activity_at=_dt_or_none(doc.get("last_activity_at")),
     )
 
 
@@ -208,6 +212,31 @@ def _changes(
     return update
 
 
+def _word_regex(word: str) -> dict[str, Any]:
+    """The word, whole and ignoring case: what the text index matches, for mongomock."""
+    return {"$regex": rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", "$options": "i"}
+
+
+def _room_doc(room: Room) -> dict[str, Any]:
+    pair = direct_pair(room.direct_key) if room.kind == "direct" else None
+    return {
+        "_id": room.id,
+        "name": room.name,
+        "name_key": _key(room.name) if room.kind == "group" else None,
+        "kind": room.kind,
+        "visibility": room.visibility,
+        "owner_id": room.owner_id,
+        "description": room.description,
+        "password_hash": room.password_hash,
+        "created_at": room.created_at,
+        "last_seq": room.last_seq,
+        "direct_key": room.direct_key,
+        "last_activity_at": room.last_activity_at,
+        # A direct room's two members, for the (participants, activity) index.
+        "participants": list(pair) if pair else None,
+    }
+
+
 def _message_doc(message: Message) -> dict[str, Any]:
     return {
         "_id": message.id,
@@ -243,7 +272,9 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
 class MongoStore(Store):
     def __init__(self, url: str):
         self._client: Any
-        if url.startswith("mongomock://"):
+        # mongomock has no $text: searches there match words by regular expression.
+        self._mock = url.startswith("mongomock://")
+        if self._mock:
             import mongomock  # a test dependency: only needed for this scheme
 
             # mongomock parses only mongodb:// URLs; the rest (host, database) is the same.
@@ -556,19 +587,8 @@ class MongoStore(Store):
             password_hash=password_hash,
             direct_key=direct_key,
         )
-        doc = {
-            "_id": room.id,
-            "name": name,
-            "name_key": _key(name) if kind == "group" else None,
-            "kind": kind,
-            "visibility": visibility,
-            "owner_id": owner_id,
-            "description": description,
-            "password_hash": password_hash,
-            "created_at": room.created_at,
-            "last_seq": 0,
-            "direct_key": direct_key,
-        }
+        room.last_activity_at = room.created_at
+        doc = _room_doc(room)
         try:
             self._rooms.insert_one(doc)
         except DuplicateKeyError as error:
@@ -886,9 +906,10 @@ class MongoStore(Store):
             existing = self._find_by_client_id(room_id, author_id, client_id)
             if existing:
                 return existing, False
+        created_at = now()
         room = self._rooms.find_one_and_update(
             {"_id": room_id},
-            {"$inc": {"last_seq": 1}},
+            {"$inc": {"last_seq": 1}, "$set": {"last_activity_at": created_at}},
             projection={"last_seq": 1},
             return_document=ReturnDocument.AFTER,
         )
@@ -900,7 +921,7 @@ class MongoStore(Store):
             seq=room["last_seq"],
             author_id=author_id,
             content=content,
-            created_at=now(),
+            created_at=created_at,
             type=type,
             reply_to=reply_to,
             client_id=client_id,
@@ -993,3 +1014,122 @@ class MongoStore(Store):
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
+
+    # -- messages: edits, search, read state -------------------------------
+    @_guarded
+    def edit_message(
+        self, room_id: str, message_id: str, content: str, edited_at: datetime
+    ) -> Message | None:
+        doc = self._messages.find_one_and_update(
+            {"_id": _text(message_id), "room_id": _text(room_id), "deleted": False},
+            {"$set": {"content": _text(content), "edited_at": _dt(edited_at)}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _message(doc) if doc else None
+
+    @_guarded
+    def search_messages(
+        self, room_id: str, words: list[str], *, before: int | None = None, limit: int = 20
+    ) -> Page:
+        words = _texts(words)
+        if not words:
+            return Page(messages=[], has_more=False)
+        query: dict[str, Any] = {"room_id": _text(room_id), "deleted": False}
+        if self._mock:
+            query["$and"] = [{"content": _word_regex(word)} for word in words]
+        else:
+            # The text index is compound on room_id, so the equality above picks the
+            # room's part of it. Each word quoted is a phrase, and phrases are ANDed.
+            phrases = (word.replace('"', " ").strip() for word in words)
+            query["$text"] = {"$search": " ".join(f'"{p}"' for p in phrases if p)}
+        if before is not None:
+            query["seq"] = {"$lt": _int(before)}
+        limit = max(_int(limit), 0)
+        docs = list(self._messages.find(query).sort("seq", DESCENDING).limit(limit + 1))
+        return Page(messages=[_message(d) for d in docs[:limit]], has_more=len(docs) > limit)
+
+    @_guarded
+    def count_deleted_after(self, markers: dict[str, int]) -> dict[str, int]:
+        if not markers:
+            return {}
+        wanted = [
+            {"room_id": _text(room_id), "seq": {"$gt": _int(marker)}}
+            for room_id, marker in markers.items()
+        ]
+        rows = self._messages.aggregate(
+            [
+                # `deleted: True` lets the planner use the partial index of tombstones.
+                {"$match": {"deleted": True, "$or": wanted}},
+                {"$group": {"_id": "$room_id", "n": {"$sum": 1}}},
+            ]
+        )
+        return {row["_id"]: row["n"] for row in rows}
+
+    # -- direct conversations ----------------------------------------------
+    @_guarded
+    def open_direct_room(self, user_a: str, user_b: str) -> tuple[Room, bool]:
+        key = direct_key(_text(user_a), _text(user_b))
+        room = Room(
+            id=_new_id(),
+            name=None,
+            kind="direct",
+            visibility="private",
+            owner_id=None,
+            created_at=now(),
+            direct_key=key,
+        )
+        room.last_activity_at = room.created_at
+        created = True
+        try:
+            self._rooms.insert_one(_room_doc(room))
+        except DuplicateKeyError:
+            # The unique direct_key index refused a second room for the pair.
+            found = self._rooms.find_one({"direct_key": _string_eq(key)})
+            if found is None:
+                raise
+            room, created = _room(found), False
+        # The creator may not have added the memberships yet (or died before it did):
+        # whoever gets here makes sure both exist; the unique index refuses repeats.
+        for user_id in sorted({user_a, user_b}):
+            with contextlib.suppress(DuplicateKeyError):
+                self._memberships.insert_one(
+                    {
+                        "_id": _new_id(),
+                        "room_id": room.id,
+                        "user_id": user_id,
+                        "role": "member",
+                        "joined_at": room.created_at,
+                        "last_read_seq": 0,
+                    }
+                )
+        return room, created
+
+    @_guarded
+    def list_direct_rooms(
+        self, user_id: str, *, before: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> tuple[list[Room], bool]:
+        query: dict[str, Any] = {"participants": _text(user_id), "kind": "direct"}
+        if before is not None:
+            moment, room_id = _dt(before[0]), _text(before[1])
+            query["$or"] = [
+                {"last_activity_at": {"$lt": moment}},
+                {"last_activity_at": moment, "_id": {"$lt": room_id}},
+            ]
+        limit = max(_int(limit), 0)
+        cursor = (
+            self._rooms.find(query)
+            .sort([("last_activity_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit + 1)
+        )
+        rooms = [_room(doc) for doc in cursor]
+        return rooms[:limit], len(rooms) > limit
+
+    # -- presence ----------------------------------------------------------
+    @_guarded
+    def member_room_ids(self, user_id: str) -> list[str]:
+        cursor = self._memberships.find({"user_id": _text(user_id)}, {"room_id": 1})
+        return [doc["room_id"] for doc in cursor]
+
+    @_guarded
+    def set_last_seen(self, user_id: str, when: datetime) -> None:
+        self._users.update_one({"_id": _text(user_id)}, {"$set": {"last_seen": _dt(when)}})

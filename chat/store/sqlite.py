@@ -30,6 +30,8 @@ from ..domain.models import (
     Room,
     User,
     VerificationCode,
+    direct_key,
+    direct_pair,
     fold,
     now,
     to_millisecond,
@@ -110,6 +112,7 @@ def _room(row: sqlite3.Row) -> Room:
         password_hash=row["password_hash"],
         last_seq=row["last_seq"],
         direct_key=row["direct_key"],
+        last_activity_at=_dt_or_none(row["last_activity_at"]),
     )
 
 
@@ -510,26 +513,10 @@ class SQLiteStore(Store):
             password_hash=password_hash,
             direct_key=direct_key,
         )
-        name_key = _key(name) if kind == "group" else None
+        room.last_activity_at = room.created_at
         try:
             with self._tx() as conn:
-                conn.execute(
-                    "INSERT INTO rooms (id, name, name_key, kind, visibility, owner_id,"
-                    " description, password_hash, created_at, direct_key)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        room.id,
-                        name,
-                        name_key,
-                        kind,
-                        visibility,
-                        owner_id,
-                        description,
-                        password_hash,
-                        _ts(room.created_at),
-                        direct_key,
-                    ),
-                )
+                self._insert_room(conn, room)
                 conn.execute(
                     "INSERT INTO memberships (room_id, user_id, role, joined_at)"
                     " VALUES (?, ?, 'owner', ?)",
@@ -538,6 +525,30 @@ class SQLiteStore(Store):
         except sqlite3.IntegrityError as error:
             raise _duplicate(error) from error
         return room
+
+    @staticmethod
+    def _insert_room(conn: sqlite3.Connection, room: Room) -> None:
+        pair = direct_pair(room.direct_key) if room.kind == "direct" else None
+        conn.execute(
+            "INSERT INTO rooms (id, name, name_key, kind, visibility, owner_id, description,"
+            " password_hash, created_at, direct_key, last_activity_at, direct_a, direct_b)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                room.id,
+                room.name,
+                _key(room.name) if room.kind == "group" else None,
+                room.kind,
+                room.visibility,
+                room.owner_id,
+                room.description,
+                room.password_hash,
+                _ts(room.created_at),
+                room.direct_key,
+                _ts(room.last_activity_at),
+                pair[0] if pair else None,
+                pair[1] if pair else None,
+            ),
+        )
 
     @_pooled
     def get_room(self, room_id: str) -> Room | None:
@@ -777,9 +788,11 @@ class SQLiteStore(Store):
                 ).fetchone()
                 if row:
                     return _message(row), False
+            created_at = now()
             row = conn.execute(
-                "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-                (room_id,),
+                "UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ?"
+                " WHERE id = ? RETURNING last_seq",
+                (_ts(created_at), room_id),
             ).fetchone()
             if row is None:
                 raise LookupError(f"no room {room_id}")
@@ -789,7 +802,7 @@ class SQLiteStore(Store):
                 seq=row["last_seq"],
                 author_id=author_id,
                 content=content,
-                created_at=now(),
+                created_at=created_at,
                 type=type,
                 reply_to=reply_to,
                 client_id=client_id,
@@ -859,3 +872,131 @@ class SQLiteStore(Store):
                 "SELECT * FROM messages WHERE id = ? AND room_id = ?", (message_id, room_id)
             ).fetchone()
         return _message(row) if row else None
+
+    # -- messages: edits, search, read state -------------------------------
+    @_pooled
+    def edit_message(
+        self, room_id: str, message_id: str, content: str, edited_at: datetime
+    ) -> Message | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                "UPDATE messages SET content = ?, edited_at = ?"
+                " WHERE id = ? AND room_id = ? AND deleted = 0 RETURNING *",
+                (content, _ts(edited_at), message_id, room_id),
+            ).fetchone()
+        return _message(row) if row else None
+
+    @_pooled
+    def search_messages(
+        self, room_id: str, words: list[str], *, before: int | None = None, limit: int = 20
+    ) -> Page:
+        if not words:
+            return Page(messages=[], has_more=False)
+        # Newest first is the FTS index's own rowid order, read backwards and stopped at
+        # the limit. Within a room, pk order is seq order (both are allocated under the
+        # write lock of the insert), so `before` a seq is below that message's pk.
+        bound = None
+        if before is not None:
+            row = self._one(
+                "SELECT pk FROM messages WHERE room_id = ? AND seq >= ? ORDER BY seq LIMIT 1",
+                room_id,
+                before,
+            )
+            bound = row["pk"] if row else None  # past the newest: no bound
+        sql = (
+            "SELECT m.* FROM messages_fts f JOIN messages m ON m.pk = f.rowid"
+            " WHERE messages_fts MATCH ? AND m.room_id = ?"
+            + (" AND f.rowid < ?" if bound is not None else "")
+            + " ORDER BY f.rowid DESC LIMIT ?"
+        )
+        params: list[Any] = [_match(room_id, words), room_id]
+        if bound is not None:
+            params.append(bound)
+        rows = self._all(sql, *params, limit + 1)
+        messages = [_message(row) for row in rows[:limit]]
+        return Page(messages=messages, has_more=len(rows) > limit)
+
+    @_pooled
+    def count_deleted_after(self, markers: dict[str, int]) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for room_id, marker in markers.items():
+            row = self._one(
+                "SELECT COUNT(*) AS n FROM messages WHERE room_id = ? AND seq > ? AND deleted = 1",
+                room_id,
+                marker,
+            )
+            if row and row["n"]:
+                counted[room_id] = row["n"]
+        return counted
+
+    # -- direct conversations ----------------------------------------------
+    @_pooled
+    def open_direct_room(self, user_a: str, user_b: str) -> tuple[Room, bool]:
+        key = direct_key(user_a, user_b)
+        # BEGIN IMMEDIATE holds the file's write lock from the look-up to the insert, so
+        # of two openers at once (threads or processes) the second finds the first's room.
+        with self._tx() as conn:
+            row = conn.execute("SELECT * FROM rooms WHERE direct_key = ?", (key,)).fetchone()
+            if row:
+                return _room(row), False
+            room = Room(
+                id=_new_id(),
+                name=None,
+                kind="direct",
+                visibility="private",
+                owner_id=None,
+                created_at=now(),
+                direct_key=key,
+            )
+            room.last_activity_at = room.created_at
+            self._insert_room(conn, room)
+            for user_id in sorted({user_a, user_b}):
+                conn.execute(
+                    "INSERT INTO memberships (room_id, user_id, role, joined_at)"
+                    " VALUES (?, ?, 'member', ?)",
+                    (room.id, user_id, _ts(room.created_at)),
+                )
+        return room, True
+
+    @_pooled
+    def list_direct_rooms(
+        self, user_id: str, *, before: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> tuple[list[Room], bool]:
+        # The user is either participant of a pair: one index range per side, each in
+        # activity order and cut at the limit, merged here.
+        found: dict[str, Room] = {}
+        for side in ("direct_a", "direct_b"):
+            sql = f"SELECT * FROM rooms WHERE kind = 'direct' AND {side} = ?"
+            params: list[Any] = [user_id]
+            if before is not None:
+                sql += " AND (last_activity_at, id) < (?, ?)"
+                params += [_ts(before[0]), before[1]]
+            sql += " ORDER BY last_activity_at DESC, id DESC LIMIT ?"
+            for row in self._all(sql, *params, limit + 1):
+                found[row["id"]] = _room(row)
+        ordered = sorted(
+            found.values(), key=lambda r: (_ts(r.last_activity_at) or "", r.id), reverse=True
+        )
+        return ordered[:limit], len(ordered) > limit
+
+    # -- presence ----------------------------------------------------------
+    @_pooled
+    def member_room_ids(self, user_id: str) -> list[str]:
+        rows = self._all("SELECT room_id FROM memberships WHERE user_id = ?", user_id)
+        return [row["room_id"] for row in rows]
+
+    @_pooled
+    def set_last_seen(self, user_id: str, when: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE users SET last_seen = ? WHERE id = ?", (_ts(when), user_id))
+
+
+def _fts_string(text: str) -> str:
+    """An FTS5 string token: whatever it holds is text to match, never query syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _match(room_id: str, words: list[str]) -> str:
+    """The MATCH expression: the room, and every word, each quoted as a string."""
+    terms = " AND ".join(_fts_string(word) for word in words)
+    return f"room_id : {_fts_string(room_id)} AND content : ({terms})"

@@ -969,6 +969,212 @@ def test_datetimes_round_trip_as_aware_utc(store, alice, room):
     assert store.list_rooms(alice.id, "joined")[0].created_at == room.created_at
 
 
+# -- edits -----------------------------------------------------------------------
+def test_edit_message_replaces_content_and_sets_edited_at(store, alice, room):
+    made = fill(store, room, alice, 2)
+    moment = datetime.now(UTC).replace(microsecond=123000)
+    edited = store.edit_message(room.id, made[0].id, "changed", moment)
+    assert (edited.id, edited.seq, edited.content) == (made[0].id, 1, "changed")
+    assert edited.edited_at == moment
+    assert_utc(edited.edited_at)
+    assert edited.created_at == made[0].created_at and edited.deleted is False
+    assert store.get_message(room.id, made[0].id) == edited
+    assert [m.content for m in store.list_messages(room.id).messages] == ["changed", "m2"]
+
+
+def test_a_tombstone_or_a_missing_message_is_not_edited(store, alice, bob, room):
+    made = fill(store, room, alice, 2)
+    other = make_group(store, bob, "other")
+    store.tombstone_message(room.id, made[0].id)
+    moment = datetime.now(UTC)
+    assert store.edit_message(room.id, made[0].id, "revived?", moment) is None
+    assert store.get_message(room.id, made[0].id).content == ""
+    assert store.edit_message(room.id, "missing", "x", moment) is None
+    assert store.edit_message(other.id, made[1].id, "x", moment) is None  # wrong room
+    assert store.get_message(room.id, made[1].id).edited_at is None
+
+
+# -- search ----------------------------------------------------------------------
+def search_contents(store, room, words, **kwargs) -> list[str]:
+    return [m.content for m in store.search_messages(room.id, words, **kwargs).messages]
+
+
+def test_search_finds_whole_words_newest_first_ignoring_case(store, alice, room):
+    for text in ["The quick brown fox", "a slow brown dog", "Quick thinking", "quickly"]:
+        post(store, room, alice, text)
+    assert search_contents(store, room, ["quick"]) == ["Quick thinking", "The quick brown fox"]
+    assert search_contents(store, room, ["BROWN"]) == ["a slow brown dog", "The quick brown fox"]
+    assert search_contents(store, room, ["cat"]) == []
+    assert store.search_messages(room.id, []).messages == []
+
+
+def test_search_needs_every_word(store, alice, room):
+    for text in ["red apple", "green apple", "red car"]:
+        post(store, room, alice, text)
+    assert search_contents(store, room, ["red", "apple"]) == ["red apple"]
+    assert search_contents(store, room, ["apple", "red"]) == ["red apple"]
+    assert search_contents(store, room, ["red", "banana"]) == []
+
+
+def test_search_stays_in_its_room(store, alice, bob, room):
+    other = make_group(store, bob, "other")
+    post(store, other, bob, "secret plans")
+    post(store, room, alice, "public plans")
+    found = store.search_messages(room.id, ["plans"]).messages
+    assert [(m.room_id, m.content) for m in found] == [(room.id, "public plans")]
+    assert store.search_messages("missing", ["plans"]).messages == []
+
+
+def test_search_pages_back_by_seq(store, alice, room):
+    for n in range(1, 8):
+        post(store, room, alice, f"note {n}" if n != 4 else "something else")
+    page = store.search_messages(room.id, ["note"], limit=2)
+    assert seqs(page.messages) == [7, 6] and page.has_more is True
+    page = store.search_messages(room.id, ["note"], before=6, limit=2)
+    assert seqs(page.messages) == [5, 3] and page.has_more is True
+    page = store.search_messages(room.id, ["note"], before=3, limit=2)
+    assert seqs(page.messages) == [2, 1] and page.has_more is False
+    page = store.search_messages(room.id, ["note"], before=99, limit=10)
+    assert seqs(page.messages) == [7, 6, 5, 3, 2, 1] and page.has_more is False
+    assert store.search_messages(room.id, ["note"], before=1).messages == []
+
+
+def test_search_follows_edits_and_skips_tombstones(store, alice, room):
+    first, _ = post(store, room, alice, "original wording")
+    second, _ = post(store, room, alice, "doomed wording")
+    store.edit_message(room.id, first.id, "revised text", datetime.now(UTC))
+    store.tombstone_message(room.id, second.id)
+    assert search_contents(store, room, ["original"]) == []
+    assert search_contents(store, room, ["doomed"]) == []
+    assert search_contents(store, room, ["wording"]) == []
+    assert search_contents(store, room, ["revised"]) == ["revised text"]
+
+
+@pytest.mark.parametrize(
+    "word", ['"', 'a"b', "NEAR", "AND", "OR", "NOT", "*", "-x", "content:x", "room_id", "^x"]
+)
+def test_search_takes_words_as_text_never_as_syntax(store, alice, room, word):
+    post(store, room, alice, "NEAR AND OR NOT plain words")
+    found = search_contents(store, room, [word])
+    assert found in ([], ["NEAR AND OR NOT plain words"])
+    if word in ("NEAR", "AND", "OR", "NOT"):
+        assert found == ["NEAR AND OR NOT plain words"]
+
+
+# -- read state ------------------------------------------------------------------
+def test_count_deleted_after_counts_tombstones_past_each_marker(store, alice, bob, room):
+    other = make_group(store, bob, "other")
+    made = fill(store, room, alice, 6)
+    theirs = fill(store, other, bob, 3)
+    for index in (1, 3, 4):  # seqs 2, 4, 5
+        store.tombstone_message(room.id, made[index].id)
+    store.tombstone_message(other.id, theirs[0].id)
+    assert store.count_deleted_after({room.id: 0, other.id: 0}) == {room.id: 3, other.id: 1}
+    assert store.count_deleted_after({room.id: 3, other.id: 1}) == {room.id: 2}
+    assert store.count_deleted_after({room.id: 5}) == {}
+    assert store.count_deleted_after({}) == {}
+    assert store.count_deleted_after({"missing": 0}) == {}
+
+
+# -- activity and direct conversations ---------------------------------------------
+def test_a_room_records_its_last_activity(store, alice, room):
+    assert room.last_activity_at == room.created_at
+    assert store.get_room(room.id).last_activity_at == room.created_at
+    time.sleep(0.002)
+    message, _ = post(store, room, alice)
+    assert store.get_room(room.id).last_activity_at == message.created_at
+    assert_utc(store.get_room(room.id).last_activity_at)
+
+
+def test_open_direct_room_makes_one_room_per_pair(store, alice, bob):
+    room, created = store.open_direct_room(alice.id, bob.id)
+    assert created is True
+    assert (room.kind, room.visibility, room.name, room.owner_id) == (
+        "direct",
+        "private",
+        None,
+        None,
+    )
+    assert room.direct_key == ":".join(sorted([alice.id, bob.id]))
+    assert room.last_activity_at == room.created_at
+    again, created_again = store.open_direct_room(bob.id, alice.id)
+    assert created_again is False and again == room
+    assert store.get_room(room.id) == room
+    members = {m.user_id: m.role for m in store.list_members(room.id)}
+    assert members == {alice.id: "member", bob.id: "member"}
+    carol = make_user(store, "carol")
+    other, created_other = store.open_direct_room(alice.id, carol.id)
+    assert created_other is True and other.id != room.id
+
+
+def test_list_direct_rooms_by_last_activity(store, alice, bob, room):
+    peers = [make_user(store, f"peer{n}") for n in range(5)]
+    made = []
+    for peer in peers:
+        made.append(store.open_direct_room(alice.id, peer.id)[0])
+        time.sleep(0.002)
+    bobs = store.open_direct_room(bob.id, peers[0].id)[0]  # not alice's
+    post(store, made[1], peers[1], "news")  # peer1's room is now the most recent
+
+    rooms, more = store.list_direct_rooms(alice.id, limit=10)
+    expected = [made[1].id, made[4].id, made[3].id, made[2].id, made[0].id]
+    assert [r.id for r in rooms] == expected and more is False
+    assert room.id not in {r.id for r in rooms}
+    assert all(r.kind == "direct" for r in rooms)
+
+    first, more = store.list_direct_rooms(alice.id, limit=2)
+    assert [r.id for r in first] == expected[:2] and more is True
+    cursor = (first[-1].last_activity_at, first[-1].id)
+    second, more = store.list_direct_rooms(alice.id, before=cursor, limit=2)
+    assert [r.id for r in second] == expected[2:4] and more is True
+    cursor = (second[-1].last_activity_at, second[-1].id)
+    third, more = store.list_direct_rooms(alice.id, before=cursor, limit=2)
+    assert [r.id for r in third] == expected[4:] and more is False
+    assert [r.id for r in store.list_direct_rooms(peers[0].id)[0]] == [bobs.id, made[0].id]
+    assert store.list_direct_rooms(make_user(store, "loner").id) == ([], False)
+
+
+@pytest.mark.parametrize("kind", THREAD_SAFE_STORES)
+def test_concurrent_opens_of_one_pair_make_one_room(make_store, kind):
+    store = make_store(kind)
+    one, two = make_user(store, "one"), make_user(store, "two")
+    results: list[tuple[Room, bool]] = []
+    start = threading.Barrier(THREADS)
+
+    def worker(n: int) -> None:
+        start.wait()
+        pair = (one.id, two.id) if n % 2 else (two.id, one.id)
+        results.append(store.open_direct_room(*pair))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(created for _, created in results) == [False] * (THREADS - 1) + [True]
+    assert len({room.id for room, _ in results}) == 1
+    assert len(store.list_direct_rooms(one.id)[0]) == 1
+    assert {m.user_id for m in store.list_members(results[0][0].id)} == {one.id, two.id}
+
+
+# -- presence --------------------------------------------------------------------
+def test_member_room_ids(store, alice, bob, room):
+    other = make_group(store, bob, "other")
+    direct = make_direct(store, alice, bob)
+    assert sorted(store.member_room_ids(alice.id)) == sorted([room.id, direct.id])
+    assert sorted(store.member_room_ids(bob.id)) == sorted([other.id, direct.id])
+    assert store.member_room_ids("missing") == []
+
+
+def test_set_last_seen(store, alice, bob):
+    moment = datetime.now(UTC).replace(microsecond=456000)
+    store.set_last_seen(alice.id, moment)
+    assert store.get_user(alice.id).last_seen == moment
+    assert_utc(store.get_user(alice.id).last_seen)
+    assert store.get_user(bob.id).last_seen is None
+    store.set_last_seen("missing", moment)  # nobody to update is not an error
+
+
 # -- concurrency -----------------------------------------------------------------
 THREADS, POSTS = 8, 25
 

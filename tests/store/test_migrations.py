@@ -71,9 +71,20 @@ def write_first_release(path) -> None:
                       '2026-01-01T00:00:01.000+00:00', 2);
             INSERT INTO memberships (room_id, user_id, role, joined_at, last_read_seq)
               VALUES ('r1', 'u1', 'owner', '2026-01-01T00:00:01.000+00:00', 1);
+            -- A direct room (the store could make them, though no route did yet).
+            INSERT INTO rooms (id, name, name_key, kind, visibility, owner_id, created_at,
+                               last_seq, direct_key)
+              VALUES ('d1', NULL, NULL, 'direct', 'private', 'u1',
+                      '2026-01-01T00:00:04.000+00:00', 0, 'u1:u2');
+            INSERT INTO memberships (room_id, user_id, role, joined_at)
+              VALUES ('d1', 'u1', 'owner', '2026-01-01T00:00:04.000+00:00'),
+                     ('d1', 'u2', 'member', '2026-01-01T00:00:04.000+00:00');
+            UPDATE rooms SET last_seq = 3 WHERE id = 'r1';
             INSERT INTO messages (id, room_id, seq, author_id, content, created_at)
-              VALUES ('m1', 'r1', 1, 'u1', 'first', '2026-01-01T00:00:02.000+00:00'),
-                     ('m2', 'r1', 2, 'u1', 'second', '2026-01-01T00:00:03.000+00:00');
+              VALUES ('m1', 'r1', 1, 'u1', 'first words', '2026-01-01T00:00:02.000+00:00'),
+                     ('m2', 'r1', 2, 'u1', '', '2026-01-01T00:00:03.000+00:00'),
+                     ('m3', 'r1', 3, 'u1', 'second words', '2026-01-01T00:00:03.500+00:00');
+            UPDATE messages SET deleted = 1 WHERE id = 'm2';
             INSERT INTO revoked_tokens (jti, expires_at)
               VALUES ('gone', '2099-01-01T00:00:00.000+00:00');
             -- A room the first release's leave/join race left with a member, no owner.
@@ -98,12 +109,12 @@ def test_a_first_release_database_is_upgraded_with_every_row_intact(tmp_path):
         user = store.get_user_by_login("alice")
         assert user is not None and user.id == "u1" and user.display_name == "Alice A"
         room = store.get_room("r1")
-        assert room is not None and room.name == "General" and room.last_seq == 2
+        assert room is not None and room.name == "General" and room.last_seq == 3
         assert store.get_membership("r1", "u1").last_read_seq == 1
         page = store.list_messages("r1")
-        assert [m.content for m in page.messages] == ["first", "second"]
-        third, created = store.add_message(room_id="r1", author_id="u1", content="third")
-        assert created and third.seq == 3
+        assert [m.content for m in page.messages] == ["first words", "", "second words"]
+        assert [m.deleted for m in page.messages] == [False, True, False]
+        assert store.get_message("r1", "m1").content == "first words"
         # Version 2: the accounts made before need no email code, display names are
         # searchable, sessions start, and the race's orphan got its member as owner.
         assert user.verified is True and user.deleted is False
@@ -116,6 +127,23 @@ def test_a_first_release_database_is_upgraded_with_every_row_intact(tmp_path):
         assert store.join_room("r1", "u2").joined
         assert store.leave_room("r1", "u1").owner_id == "u2"
         assert store.update_user("u1", {"display_name": "A"}).display_name == "A"
+        # Versions 3-4: the newest message's time is the room's last activity; a direct
+        # room knows its pair and lists for both of them.
+        assert room.last_activity_at == datetime.fromisoformat("2026-01-01T00:00:03.500+00:00")
+        direct = store.get_room("d1")
+        assert direct.last_activity_at == direct.created_at
+        assert [r.id for r in store.list_direct_rooms("u1")[0]] == ["d1"]
+        assert [r.id for r in store.list_direct_rooms("u2")[0]] == ["d1"]
+        # What was stored before is searchable, tombstones excepted, and counted.
+        assert [m.id for m in store.search_messages("r1", ["words"]).messages] == ["m3", "m1"]
+        assert store.count_deleted_after({"r1": 1}) == {"r1": 1}
+        # And stays usable: posting, editing and deleting keep the index in step.
+        fourth, created = store.add_message(room_id="r1", author_id="u2", content="more words")
+        assert created and fourth.seq == 4
+        store.edit_message("r1", "m1", "edited", datetime.now(UTC))
+        store.tombstone_message("r1", "m3")
+        assert [m.id for m in store.search_messages("r1", ["words"]).messages] == [fourth.id]
+        assert [m.id for m in store.search_messages("r1", ["edited"]).messages] == ["m1"]
     finally:
         store.close()
     with sqlite3.connect(path) as conn:
@@ -143,7 +171,8 @@ def test_the_app_starts_on_a_first_release_database(tmp_path):
         joined = client.post("/api/rooms/r1/join", headers=carol.headers)
         assert joined.status_code == 200 and joined.json["owner_id"] == "u1"
         history = client.get("/api/rooms/r1/messages", headers=carol.headers)
-        assert [m["author"]["username"] for m in history.json["messages"]] == ["Alice", "Alice"]
+        authors = [m["author"]["username"] for m in history.json["messages"]]
+        assert authors == ["Alice"] * 3  # the tombstone keeps its author
     finally:
         app.extensions["chat"].store.close()
 
@@ -195,3 +224,18 @@ def test_a_first_release_mongo_database_is_upgraded(make_store, kind):
     assert "revoked_tokens" not in store._db.list_collection_names()
     assert store.join_room("r2", "u1").joined
     assert store.leave_room("r2", "u2").owner_id == "u1"
+
+
+def test_a_migration_step_refuses_to_drop_a_column_it_does_not_know(tmp_path):
+    path = tmp_path / "chat.db"
+    write_first_release(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE messages ADD COLUMN surprise TEXT")
+    store = SQLiteStore(str(path))
+    try:
+        with pytest.raises(Exception, match="surprise"):
+            store.migrate()
+        # Nothing applied: the file is as it was.
+        assert store._conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
+    finally:
+        store.close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING, TEXT
 from pymongo.errors import DuplicateKeyError
 
 from ...domain.models import fold
@@ -101,7 +101,7 @@ class Step:
     apply: Callable[[Any], None]
 
 
-def _indexes(specs: list[tuple[str, list[tuple[str, int]], dict[str, Any]]]) -> Callable:
+def _indexes(specs: list[tuple[str, list[tuple[str, Any]], dict[str, Any]]]) -> Callable:
     def run(db: Any) -> None:
         for collection, keys, options in specs:
             db[collection].create_index(keys, **options)
@@ -144,6 +144,31 @@ ACCOUNT_INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
+# -- version 3: search, tombstones, conversations ------------------------------------
+
+SEARCH_INDEXES: list[tuple[str, list[tuple[str, Any]], dict[str, Any]]] = [
+    # Compound on room_id: a search names its room, and reads only that room's part of
+    # the index. No stemming or stop words ("none"), as SQLite's unicode61 tokenizer.
+    (
+        "messages",
+        [("room_id", ASCENDING), ("content", TEXT)],
+        {"name": "messages_search", "default_language": "none"},
+    ),
+    # Tombstones past a read marker, counted without reading a room's history.
+    (
+        "messages",
+        [("room_id", ASCENDING), ("seq", ASCENDING)],
+        {"name": "messages_deleted", "partialFilterExpression": {"deleted": True}},
+    ),
+    # A user's direct rooms by last activity ("participants" is the pair: multikey).
+    (
+        "rooms",
+        [("participants", ASCENDING), ("last_activity_at", DESCENDING), ("_id", DESCENDING)],
+        {"name": "rooms_conversations", "partialFilterExpression": {"kind": "direct"}},
+    ),
+]
+
+
 def _accounts(db: Any) -> None:
     """Sessions replace revoked tokens (whose collection goes); users gain `verified`
     (true for every account made before) and `display_key`, the folded display name
@@ -175,9 +200,32 @@ def _repair_owners(db: Any) -> None:
         )
 
 
+def _room_activity(db: Any) -> None:
+    """Rooms of the first release get their last activity and, if direct, their pair."""
+    for room in db.rooms.find({"last_activity_at": {"$exists": False}}):
+        newest = db.messages.find_one(
+            {"room_id": room["_id"], "seq": room.get("last_seq", 0)}, {"created_at": 1}
+        )
+        moment = newest["created_at"] if newest else room["created_at"]
+        db.rooms.update_one(
+            {"_id": room["_id"], "last_activity_at": {"$exists": False}},
+            {"$set": {"last_activity_at": moment}},
+        )
+    for room in db.rooms.find({"kind": "direct", "participants": {"$exists": False}}):
+        parts = str(room.get("direct_key") or "").split(":")
+        pair = parts if len(parts) == 2 and all(parts) else None
+        db.rooms.update_one({"_id": room["_id"]}, {"$set": {"participants": pair}})
+
+
+def _search_and_conversations(db: Any) -> None:
+    _indexes(SEARCH_INDEXES)(db)
+    _room_activity(db)
+
+
 STEPS: list[Step] = [
     Step(1, "the first release's indexes", _indexes(CORE_INDEXES)),
     Step(2, "sessions, verification codes, room bans, display-name search", _accounts),
+    Step(3, "search, tombstones, rooms' activity and direct pairs", _search_and_conversations),
 ]
 
 

@@ -29,11 +29,26 @@ class Step:
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
-        for statement in sql.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for statement in _statements(sql):
+            conn.execute(statement)
 
     return run
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements, a trigger's `BEGIN … END;` body kept whole.
+
+    (`executescript` would do it, but it commits first, and every step must run inside
+    the one transaction `migrate` holds.)
+    """
+    statements, current = [], ""
+    for piece in sql.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                statements.append(current.strip())
+            current = ""
+    return statements
 
 
 def columns(conn: sqlite3.Connection, table: str) -> set[str]:
@@ -186,9 +201,145 @@ def _repair_owners(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE rooms SET owner_id = ? WHERE id = ?", (heir, room_id))
 
 
+# -- version 3: messages get a stable integer key, full-text search and a tombstone index
+
+# The columns of `messages` this step knows how to carry over. A column it does not
+# know (added by a step it was not written with) stops the migration rather than be lost.
+MESSAGE_COLUMNS = (
+    "id",
+    "room_id",
+    "seq",
+    "author_id",
+    "content",
+    "type",
+    "reply_to",
+    "client_id",
+    "created_at",
+    "edited_at",
+    "deleted",
+)
+
+# The full-text index is an FTS5 external-content table over `messages`, keyed by the
+# `pk` column. `room_id` is indexed as a column of its own so that a search names its
+# room inside MATCH, and FTS5 intersects the room's postings with the words' (it seeks,
+# it does not read the room). Tombstones are not indexed. Triggers keep it in step in
+# the same transaction as every insert, edit, tombstone and deletion.
+SEARCH = """
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
+    content, room_id, content='messages', content_rowid='pk',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages
+WHEN new.deleted = 0 BEGIN
+    INSERT INTO messages_fts (rowid, content, room_id)
+        VALUES (new.pk, new.content, new.room_id);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF content, deleted ON messages
+BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content, room_id)
+        SELECT 'delete', old.pk, old.content, old.room_id WHERE old.deleted = 0;
+    INSERT INTO messages_fts (rowid, content, room_id)
+        SELECT new.pk, new.content, new.room_id WHERE new.deleted = 0;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages
+WHEN old.deleted = 0 BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content, room_id)
+        VALUES ('delete', old.pk, old.content, old.room_id);
+END;
+CREATE INDEX IF NOT EXISTS messages_deleted ON messages(room_id, seq) WHERE deleted = 1;
+"""
+
+
+def _integer_keyed_messages(conn: sqlite3.Connection) -> None:
+    """Rebuild `messages` with `pk INTEGER PRIMARY KEY`, keeping every row's rowid.
+
+    The full-text index points at messages by rowid, and the rowids of a table without
+    an INTEGER PRIMARY KEY are not part of its data: the sqlite3 shell's `.dump` (a
+    common backup) leaves them out unless told `--preserve-rowids`, and SQLite says
+    VACUUM may renumber them. Restored or vacuumed, such a file would point every
+    search at the wrong messages. An explicit key is data and never changes. Message
+    ids stay unique through their own index.
+    """
+    present = columns(conn, "messages")
+    if "pk" in present:
+        return
+    unknown = present - set(MESSAGE_COLUMNS)
+    if unknown:
+        raise RuntimeError(f"messages has columns this migration does not know: {unknown}")
+    names = ", ".join(MESSAGE_COLUMNS)
+    _script(
+        f"""
+        CREATE TABLE messages_rebuilt (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            room_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            author_id TEXT,
+            content TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT 'text',
+            reply_to TEXT,
+            client_id TEXT,
+            created_at TEXT NOT NULL,
+            edited_at TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO messages_rebuilt (pk, {names}) SELECT rowid, {names} FROM messages;
+        DROP TABLE messages;
+        ALTER TABLE messages_rebuilt RENAME TO messages;
+        CREATE UNIQUE INDEX messages_id ON messages(id);
+        CREATE UNIQUE INDEX messages_room_seq ON messages(room_id, seq);
+        CREATE UNIQUE INDEX messages_client
+            ON messages(room_id, author_id, client_id) WHERE client_id IS NOT NULL
+        """
+    )(conn)
+
+
+def _searchable_messages(conn: sqlite3.Connection) -> None:
+    _integer_keyed_messages(conn)
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'"
+    ).fetchone()
+    for statement in _statements(SEARCH):
+        conn.execute(statement)
+    if not exists:  # index what is already there, tombstones excepted
+        conn.execute(
+            "INSERT INTO messages_fts (rowid, content, room_id)"
+            " SELECT pk, content, room_id FROM messages WHERE deleted = 0"
+        )
+
+
+# -- version 4: rooms know their last activity and, if direct, their two participants
+
+
+def _room_activity(conn: sqlite3.Connection) -> None:
+    present = columns(conn, "rooms")
+    for column in ("last_activity_at", "direct_a", "direct_b"):
+        if column not in present:
+            conn.execute(f"ALTER TABLE rooms ADD COLUMN {column} TEXT")
+    # A room's last activity: its newest message, else its creation.
+    conn.execute(
+        "UPDATE rooms SET last_activity_at = COALESCE("
+        " (SELECT m.created_at FROM messages m WHERE m.room_id = rooms.id"
+        "  AND m.seq = rooms.last_seq), created_at)"
+        " WHERE last_activity_at IS NULL"
+    )
+    conn.execute(
+        "UPDATE rooms SET direct_a = substr(direct_key, 1, instr(direct_key, ':') - 1),"
+        " direct_b = substr(direct_key, instr(direct_key, ':') + 1)"
+        " WHERE kind = 'direct' AND direct_a IS NULL AND direct_key LIKE '%_:_%'"
+    )
+    for side in ("a", "b"):
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS rooms_direct_{side}"
+            f" ON rooms(direct_{side}, last_activity_at, id) WHERE kind = 'direct'"
+        )
+
+
 STEPS: list[Step] = [
     Step(1, "the first release's tables and indexes", _script(CORE)),
     Step(2, "sessions, verification codes, room bans, display-name search", _accounts),
+    Step(3, "messages: a stable integer key, full-text search, tombstones", _searchable_messages),
+    Step(4, "rooms: last activity and direct participants", _room_activity),
 ]
 
 
