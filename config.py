@@ -77,6 +77,10 @@ class Config:
     METRICS_TOKEN = _env("METRICS_TOKEN")
     # Behind TLS: send Strict-Transport-Security (browsers then refuse plain HTTP).
     PREFER_HTTPS = _flag("PREFER_HTTPS", False)
+    # Seconds a `typing: true` lasts without renewal; how often a process proves it is
+    # alive to the others (Redis live state: it is taken for dead after three misses).
+    TYPING_TIMEOUT = float(_env("TYPING_TIMEOUT", "5") or 5)
+    PRESENCE_HEARTBEAT = float(_env("PRESENCE_HEARTBEAT", "5") or 5)
     HOST = _env("HOST", "127.0.0.1")
     PORT = _int("PORT", 5000)
     TESTING = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -20,10 +20,11 @@ from .extensions import api, cors, jwt, socketio
 from .http.errors import register_error_handlers
 from .http.openapi import api_settings
 from .http.security import install_security_headers
+from .live import open_live
 from .mail import LogMailer, SmtpMailer
 from .ops.logs import install_request_logging
 from .ops.metrics import TimedStore, install_metrics
-from .realtime import NAMESPACE
+from .realtime import LEGACY_NAMESPACE, NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
 from .services import AccountSettings, build_services
@@ -57,11 +58,18 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     if hub() == "eventlet" and type(store).__name__ == "MongoStore":
         app.logger.warning("PyMongo does not support eventlet: set ASYNC_MODE=gevent")
     control = control_for(app.config.get("SOCKETIO_MESSAGE_QUEUE"))
-    presence = Presence()
+    heartbeat = float(app.config["PRESENCE_HEARTBEAT"])
+    presence = Presence(open_live(app.config.get("SOCKETIO_MESSAGE_QUEUE"), heartbeat))
     publisher = SocketPublisher(socketio, presence, control)
-    app.extensions["chat"] = build_services(
-        store, publisher, presence, app.config["PASSWORD_HASH_METHOD"], _account_settings(app)
+    services = build_services(
+        store,
+        publisher,
+        presence,
+        app.config["PASSWORD_HASH_METHOD"],
+        _account_settings(app),
+        typing_timeout=float(app.config["TYPING_TIMEOUT"]),
     )
+    app.extensions["chat"] = services
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)  # after flask-smorest's, which it replaces
@@ -70,9 +78,28 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     register_cli(app)
     if app.config["METRICS_ENABLED"]:
         install_metrics(app)
-    if control and hub() != "threading":
-        socketio.start_background_task(control.listen, publisher.obey)
+    if hub() != "threading":  # tests on plain threads drive these by hand
+        if control:
+            socketio.start_background_task(control.listen, publisher.obey)
+        _every(app, min(1.0, float(app.config["TYPING_TIMEOUT"]) / 5), services.live.expire_typing)
+        _every(app, heartbeat, services.live.heartbeat)
     return app
+
+
+def _every(app: Flask, seconds: float, job: Callable[[], object]) -> None:
+    """Run `job` every `seconds` on the hub for the process's life; a failure is logged
+    and the loop goes on (a store or Redis hiccup must not end it)."""
+
+    def loop() -> None:
+        while True:
+            socketio.sleep(seconds)
+            try:
+                with app.app_context():
+                    job()
+            except Exception:
+                app.logger.exception("periodic %s failed", getattr(job, "__name__", job))
+
+    socketio.start_background_task(loop)
 
 
 def _load_secrets(app: Flask) -> None:
@@ -140,7 +167,7 @@ def _origins(app: Flask) -> list[str] | str | None:
 
 def _init_extensions(app: Flask) -> None:
     from .auth.identity import register_jwt_callbacks
-    from .realtime.namespace import ChatNamespace
+    from .realtime.namespace import ChatNamespace, LegacyNamespace
 
     app.config["JWT_ERROR_MESSAGE_KEY"] = "message"
     jwt.init_app(app)
@@ -159,18 +186,20 @@ def _init_extensions(app: Flask) -> None:
         async_handlers=False,
     )
     socketio.on_namespace(ChatNamespace(NAMESPACE))
+    socketio.on_namespace(LegacyNamespace(LEGACY_NAMESPACE))
 
 
 def _register_blueprints(app: Flask) -> None:
     """The API's blueprints through flask-smorest (they are in the OpenAPI document),
     the documents' own pages directly."""
-    from . import auth, health, legacy, messages, rooms, users
+    from . import auth, conversations, health, legacy, messages, rooms, users
     from .http import docs
 
     # `//` in a path is a 404 like any unknown path, not a redirect to an HTML page.
     app.url_map.merge_slashes = False
     api.init_app(app)
-    for blueprint in (auth.bp, users.bp, rooms.bp, messages.bp, legacy.bp, health.bp):
+    blueprints = (auth.bp, users.bp, rooms.bp, messages.bp, conversations.bp, legacy.bp, health.bp)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     from .web import bp as web_bp  # the browser client at /

@@ -4,8 +4,8 @@ from typing import Any
 
 from ..domain.models import Message, Page
 from ..http import authenticated, me, services
-from ..schemas.inputs import HistoryQuery, MessageIn
-from ..schemas.outputs import MessageOut, PageOut
+from ..schemas.inputs import HistoryQuery, MessageEditIn, MessageIn, SearchQuery
+from ..schemas.outputs import MessageOut, PageOut, SearchPageOut
 from . import bp
 
 
@@ -32,6 +32,17 @@ def post_message(room_id: str, **message: Any) -> tuple[Message, int]:
     return stored, 201 if created else 200
 
 
+@bp.get("/search")
+@authenticated
+@bp.arguments(SearchQuery, location="query", as_kwargs=True)
+@bp.response(200, SearchPageOut)
+@bp.alt_response(403, "FORBIDDEN")
+def search(room_id: str, **query: Any) -> Page:
+    """Messages with every word of `q`, newest first; page on with `before` the last
+    seq. Words are letters and digits: quotes, `*`, `-` or `NEAR` are plain text."""
+    return services().messages.search(me(), room_id, **query)
+
+
 @bp.get("/<message_id>")
 @authenticated
 @bp.response(200, MessageOut)
@@ -47,3 +58,14 @@ def get_message(room_id: str, message_id: str) -> Message:
 def delete_message(room_id: str, message_id: str) -> Message:
     """The author or a room admin; the message stays as a tombstone."""
     return services().messages.delete(me(), room_id, message_id)
+
+
+@bp.patch("/<message_id>")
+@authenticated
+@bp.arguments(MessageEditIn, as_kwargs=True)
+@bp.response(200, MessageOut)
+@bp.alt_response(403, "FORBIDDEN")
+@bp.alt_response(409, "CONFLICT")
+def edit_message(room_id: str, message_id: str, content: str) -> Message:
+    """The author only; a deleted message cannot be edited (409)."""
+    return services().messages.edit(me(), room_id, message_id, content)

@@ -1,6 +1,8 @@
 """Socket.IO: the /chat namespace, and the publisher services announce through."""
 
 NAMESPACE = "/chat"
+# SPEC 3.1: the original events, kept for clients of the first backend.
+LEGACY_NAMESPACE = "/"
 
 
 def room_channel(room_id: str) -> str:

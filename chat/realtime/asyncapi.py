@@ -1,4 +1,5 @@
-"""The AsyncAPI 3.0 document of the /chat namespace, generated from the event tables.
+"""The AsyncAPI 3.0 document of the Socket.IO namespaces, generated from the event tables:
+`/chat` (channel `chat`) and the original events on `/` (channel `legacy`, SPEC 3.1).
 
 Schemas are converted by apispec's marshmallow plugin (as JSON Schema, the OpenAPI 3.1
 dialect), so the REST and Socket.IO documents describe a shared shape identically. A
@@ -16,10 +17,31 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from .. import __version__ as VERSION
-from ..schemas.events import CLIENT_EVENTS, SERVER_EVENTS, FailedAck
-from . import NAMESPACE
+from ..schemas.events import (
+    CLIENT_EVENTS,
+    LEGACY_CLIENT_EVENTS,
+    LEGACY_SERVER_EVENTS,
+    SERVER_EVENTS,
+    ClientEvent,
+    FailedAck,
+    ServerEvent,
+)
+from . import LEGACY_NAMESPACE, NAMESPACE
 
 CHANNEL = "chat"
+LEGACY_CHANNEL = "legacy"
+# (channel, namespace, title, client events, server events, operation id prefix)
+CHANNELS = [
+    (CHANNEL, NAMESPACE, "The /chat namespace", CLIENT_EVENTS, SERVER_EVENTS, ""),
+    (
+        LEGACY_CHANNEL,
+        LEGACY_NAMESPACE,
+        "The original events on the default namespace / (SPEC 3.1)",
+        LEGACY_CLIENT_EVENTS,
+        LEGACY_SERVER_EVENTS,
+        "legacy_",
+    ),
+]
 
 
 def _schema_name(schema: type[Schema] | Schema) -> str:
@@ -42,41 +64,66 @@ def _components(schemas: list[type[Schema]]) -> dict[str, Any]:
     return dict(spec.to_dict()["components"]["schemas"])
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/channels/{CHANNEL}/messages/{name}"}
+def server_message(event: str) -> str:
+    """The key of a server event's message in its channel. Client events are keyed by
+    their name (and `<name>_ack`); some names are both (`typing`, `read`, `message` on
+    `/`), so server events are keyed apart. The message's `name` is the event's."""
+    return f"{event}_event"
 
 
-@functools.cache
-def asyncapi_document() -> dict[str, Any]:
+def _ref(channel: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/channels/{channel}/messages/{name}"}
+
+
+def _channel(
+    channel: str,
+    client_events: dict[str, ClientEvent],
+    server_events: dict[str, ServerEvent],
+    prefix: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The messages of one namespace's channel, and its operations."""
     messages: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     failed = "failed_ack"
     messages[failed] = _message(failed, FailedAck, "A client event failed.")
-    for event in CLIENT_EVENTS.values():
+    for event in client_events.values():
         ack = f"{event.name}_ack"
         messages[event.name] = _message(event.name, event.payload, event.summary)
         messages[ack] = _message(ack, event.ack, f"The acknowledgement of `{event.name}`.")
-        operations[f"send_{event.name}"] = {
+        operations[f"{prefix}send_{event.name}"] = {
             "action": "send",
-            "channel": {"$ref": f"#/channels/{CHANNEL}"},
+            "channel": {"$ref": f"#/channels/{channel}"},
             "summary": event.summary,
-            "messages": [_ref(event.name)],
+            "messages": [_ref(channel, event.name)],
             "reply": {
-                "channel": {"$ref": f"#/channels/{CHANNEL}"},
-                "messages": [_ref(ack), _ref(failed)],
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "messages": [_ref(channel, ack), _ref(channel, failed)],
             },
         }
-    for told in SERVER_EVENTS.values():
-        messages[told.name] = _message(told.name, told.payload, told.summary)
-        operations[f"receive_{told.name}"] = {
+    for told in server_events.values():
+        key = server_message(told.name)
+        messages[key] = _message(told.name, told.payload, told.summary)
+        operations[f"{prefix}receive_{told.name}"] = {
             "action": "receive",
-            "channel": {"$ref": f"#/channels/{CHANNEL}"},
+            "channel": {"$ref": f"#/channels/{channel}"},
             "summary": f"{told.summary} To {told.to}.",
-            "messages": [_ref(told.name)],
+            "messages": [_ref(channel, key)],
         }
-    schemas = [e.payload for e in CLIENT_EVENTS.values()]
-    schemas += [e.ack for e in CLIENT_EVENTS.values()]
-    schemas += [e.payload for e in SERVER_EVENTS.values()] + [FailedAck]
+    return messages, operations
+
+
+@functools.cache
+def asyncapi_document() -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    schemas: list[type[Schema]] = [FailedAck]
+    for channel, address, title, client_events, server_events, prefix in CHANNELS:
+        messages, ops = _channel(channel, client_events, server_events, prefix)
+        channels[channel] = {"address": address, "title": title, "messages": messages}
+        operations.update(ops)
+        schemas += [e.payload for e in client_events.values()]
+        schemas += [e.ack for e in client_events.values()]
+        schemas += [e.payload for e in server_events.values()]
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -84,7 +131,9 @@ def asyncapi_document() -> dict[str, Any]:
             "version": VERSION,
             "description": (
                 "The `/chat` namespace of the chat server's Socket.IO endpoint "
-                "(`/socket.io/`, Engine.IO 4). Connect with `auth: {token}` (an access "
+                "(`/socket.io/`, Engine.IO 4), and the original events on the default "
+                "namespace `/` for clients of the first backend. Connect to either "
+                "with `auth: {token}` (an access "
                 "token; a `Bearer ` prefix is fine) or `?token=`; a bad, expired or "
                 "revoked token is refused with `connect_error` `unauthorized`. Every "
                 "client event is acknowledged `{ok: true, …}` or `{ok: false, error}`. "
@@ -101,13 +150,7 @@ def asyncapi_document() -> dict[str, Any]:
                 "security": [{"$ref": "#/components/securitySchemes/token"}],
             }
         },
-        "channels": {
-            CHANNEL: {
-                "address": NAMESPACE,
-                "title": "The /chat namespace",
-                "messages": messages,
-            }
-        },
+        "channels": channels,
         "operations": operations,
         "components": {
             "schemas": _components(schemas),

@@ -4,20 +4,27 @@ through Redis, so an announcement made in one process reaches sockets on all of 
 Every payload is shaped by its event's schema in `chat.schemas.events` (the AsyncAPI
 document is made from the same table), with nobody as the viewer: a broadcast is seen
 by many, so it never carries what only one of them may see.
+
+Every event goes to the original namespace (`/`, SPEC 3.1) as well as to `/chat`, so
+its watchers hear what `/chat` watchers hear; a new message also goes there in the
+original flat shape, `message`. The hot path, `new_message`, is sent to `/` only when
+the live state says a socket there watches the room.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from flask_socketio import SocketIO
 
 from ..domain.models import Message, Room, User
 from ..ops.metrics import FANOUT, MESSAGES_STORED
-from ..schemas.events import SERVER_EVENTS
+from ..schemas.events import LEGACY_SERVER_EVENTS, SERVER_EVENTS
 from ..schemas.viewer import viewing_as
 from ..services.presence import Presence
-from . import NAMESPACE, room_channel, user_channel
+from . import LEGACY_NAMESPACE, NAMESPACE, room_channel, user_channel
 from .control import ControlChannel
 
 
@@ -29,13 +36,36 @@ class SocketPublisher:
         self.presence = presence
         self.control = control
 
-    def _emit(self, event: str, data: Any, to: str | list[str]) -> None:
+    def _emit(
+        self,
+        event: str,
+        data: Any,
+        to: str | list[str],
+        *,
+        legacy: bool = True,
+        skip: Iterable[str] = (),
+    ) -> None:
         with viewing_as(None):
             payload = SERVER_EVENTS[event].payload().dump(data)
-        self.socketio.emit(event, payload, to=to, namespace=NAMESPACE)
+        skip_sid = list(skip) or None
+        self.socketio.emit(event, payload, to=to, namespace=NAMESPACE, skip_sid=skip_sid)
+        if legacy:
+            self.socketio.emit(event, payload, to=to, namespace=LEGACY_NAMESPACE, skip_sid=skip_sid)
 
-    def message_created(self, message: Message) -> None:
-        self._emit("new_message", message, room_channel(message.room_id))
+    def _namespace_of(self, sid: str) -> str:
+        return LEGACY_NAMESPACE if self.presence.is_legacy(sid) else NAMESPACE
+
+    def _emit_legacy(self, event: str, data: Any, to: str) -> None:
+        """An event only the original namespace has."""
+        with viewing_as(None):
+            payload = LEGACY_SERVER_EVENTS[event].payload().dump(data)
+        self.socketio.emit(event, payload, to=to, namespace=LEGACY_NAMESPACE)
+
+    def message_created(self, message: Message, legacy: bool = True) -> None:
+        to = room_channel(message.room_id)
+        self._emit("new_message", message, to, legacy=legacy)
+        if legacy:
+            self._emit_legacy("message", message, to)
         MESSAGES_STORED.inc()
         FANOUT.observe(self.presence.watching_count(message.room_id))
 
@@ -72,7 +102,8 @@ class SocketPublisher:
         """Announce, then empty the room's channel on every process: the queue carries
         `close_room` after the announcement, in order."""
         self._emit("room_deleted", {"room_id": room.id}, room_channel(room.id))
-        self.socketio.close_room(room_channel(room.id), namespace=NAMESPACE)
+        for namespace in (NAMESPACE, LEGACY_NAMESPACE):
+            self.socketio.close_room(room_channel(room.id), namespace=namespace)
         self.presence.forget_room(room.id)
         self._order({"forget_room": room.id})
 
@@ -104,12 +135,16 @@ class SocketPublisher:
 
     def stop_watching(self, room_id: str, user_id: str) -> None:
         for sid in self.presence.sockets_of(user_id):
-            self.socketio.server.leave_room(sid, room_channel(room_id), namespace=NAMESPACE)
+            self.socketio.server.leave_room(
+                sid, room_channel(room_id), namespace=self._namespace_of(sid)
+            )
             self.presence.unwatch(room_id, sid)
 
     def _disconnect(self, sids: set[str]) -> None:
         for sid in sids:
-            self.socketio.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+            self.socketio.server.disconnect(
+                sid, namespace=self._namespace_of(sid), ignore_queue=True
+            )
 
     def close_sessions(self, session_ids: list[str]) -> None:
         self._disconnect(self.presence.sockets_of_sessions(session_ids))
@@ -131,3 +166,31 @@ class SocketPublisher:
             self.stop_watching(leave["room_id"], leave["user_id"])
         if isinstance(order.get("forget_room"), str):
             self.presence.forget_room(order["forget_room"])
+
+    # -- messages and read state -------------------------------------------
+    def message_edited(self, message: Message) -> None:
+        self._emit("message_edited", message, room_channel(message.room_id))
+
+    def notify(self, message: Message, user_ids: Iterable[str]) -> None:
+        """One emit to every recipient's user channel, whatever their number."""
+        to = [user_channel(user_id) for user_id in sorted(user_ids)]
+        if to:
+            self._emit("notification", {"room_id": message.room_id, "message": message}, to)
+
+    def read_moved(self, room_id: str, user_id: str, seq: int) -> None:
+        """To the room, and to the reader's other sockets (their unread counts)."""
+        payload = {"room_id": room_id, "user_id": user_id, "seq": seq}
+        self._emit("read", payload, [room_channel(room_id), user_channel(user_id)])
+
+    # -- live --------------------------------------------------------------
+    def typing(self, room_id: str, user: User, typing: bool, skip: Iterable[str]) -> None:
+        payload = {"room_id": room_id, "user": user, "typing": typing}
+        self._emit("typing", payload, room_channel(room_id), skip=skip)
+
+    def presence_changed(
+        self, user_id: str, online: bool, last_seen: datetime | None, to: Iterable[str]
+    ) -> None:
+        channels = [user_channel(u) for u in sorted(to)]
+        if channels:
+            payload = {"user_id": user_id, "online": online, "last_seen": last_seen}
+            self._emit("presence", payload, channels)

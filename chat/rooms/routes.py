@@ -2,10 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.models import Membership, Role, Room
+from ..domain.models import Membership, ReadState, Role, Room
 from ..http import authenticated, me, services
-from ..schemas.inputs import InviteIn, RoleIn, RoomCreateIn, RoomJoinIn, RoomListQuery, RoomUpdateIn
-from ..schemas.outputs import MemberOut, MembersOut, RoomOut, RoomsOut
+from ..schemas.inputs import (
+    InviteIn,
+    ReadIn,
+    RoleIn,
+    RoomCreateIn,
+    RoomJoinIn,
+    RoomListQuery,
+    RoomUpdateIn,
+)
+from ..schemas.outputs import (
+    MemberOut,
+    MembersOut,
+    OnlineOut,
+    ReadStateOut,
+    RoomOut,
+    RoomsOut,
+)
 from . import bp
 
 
@@ -135,3 +150,25 @@ def set_member_role(room_id: str, user_id: str, role: Role) -> Membership:
     `owner` hands the room over: the former owner becomes an admin, and `room_updated`
     announces it."""
     return services().rooms.set_role(me(), room_id, user_id, role)
+
+
+# -- read markers and who is here (issue 7) ----------------------------------------
+
+
+@bp.post("/<room_id>/read")
+@authenticated
+@bp.arguments(ReadIn, as_kwargs=True)
+@bp.response(200, ReadStateOut)
+@bp.alt_response(403, "FORBIDDEN")
+def mark_read(room_id: str, seq: int) -> ReadState:
+    """Move your read marker forward (never back; a seq past the last is the last)."""
+    return services().messages.mark_read(me(), room_id, seq)
+
+
+@bp.get("/<room_id>/online")
+@authenticated
+@bp.response(200, OnlineOut)
+@bp.alt_response(403, "FORBIDDEN")
+def online(room_id: str) -> dict[str, Any]:
+    """Members connected now (on any process) and watching the room."""
+    return {"room_id": room_id, "users": services().live.online(me(), room_id)}

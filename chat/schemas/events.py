@@ -12,15 +12,32 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, fields
 
-from .inputs import MessageRef, RoomRef, SocketFetchIn, SocketJoinIn, SocketMessageIn
+from .inputs import (
+    MessageRef,
+    RoomRef,
+    SocketEditIn,
+    SocketFetchIn,
+    SocketJoinIn,
+    SocketMessageIn,
+    SocketReadIn,
+    SocketTypingIn,
+)
+from .legacy import (
+    LegacyMessageOut,
+    LegacySocketDeleteIn,
+    LegacySocketJoinIn,
+    LegacySocketMessageIn,
+    LegacySocketRoomIn,
+)
 from .outputs import (
     ErrorOut,
     MessageOut,
+    OnlineOut,
     PageOut,
     PublicRoomOut,
     PublicUserOut,
+    ReadStateOut,
     RoomOut,
-    UserOut,
 )
 
 # -- acknowledgements -------------------------------------------------------------
@@ -63,9 +80,17 @@ class PageAck(Ack, PageOut):
     pass
 
 
-class OnlineAck(Ack):
+class OnlineAck(Ack, OnlineOut):
+    pass
+
+
+class ReadAck(Ack, ReadStateOut):
+    pass
+
+
+class TypingAck(Ack):
     room_id = fields.String(required=True)
-    users = fields.List(fields.Nested(UserOut), required=True)
+    typing = fields.Boolean(required=True)
 
 
 # -- server events ----------------------------------------------------------------
@@ -89,6 +114,36 @@ class RoomUpdatedEvent(Schema):
 
 class RoomDeletedEvent(Schema):
     room_id = fields.String(required=True)
+
+
+class TypingEvent(Schema):
+    room_id = fields.String(required=True)
+    user = fields.Nested(PublicUserOut, required=True)
+    typing = fields.Boolean(
+        required=True, metadata={"description": "false: stopped, left, or 5 s without renewal"}
+    )
+
+
+class ReadEvent(Schema):
+    room_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    seq = fields.Integer(required=True, metadata={"description": "Their marker now."})
+
+
+class PresenceEvent(Schema):
+    user_id = fields.String(required=True)
+    online = fields.Boolean(required=True)
+    last_seen = fields.DateTime(
+        format="iso",
+        allow_none=True,
+        required=True,
+        metadata={"description": "When they last went offline (now, if they just did)."},
+    )
+
+
+class NotificationEvent(Schema):
+    room_id = fields.String(required=True)
+    message = fields.Nested(MessageOut, required=True)
 
 
 class ErrorEvent(ErrorOut):
@@ -137,6 +192,24 @@ CLIENT_EVENTS = {
             MessageResultAck,
             "Delete a message (its author or a room admin); it stays as a tombstone.",
         ),
+        ClientEvent(
+            "edit_message",
+            SocketEditIn,
+            MessageResultAck,
+            "Edit your message (not a tombstone); broadcast as `message_edited`.",
+        ),
+        ClientEvent(
+            "typing",
+            SocketTypingIn,
+            TypingAck,
+            "Tell the room you are (or stopped) typing; `true` lapses after 5 s unrenewed.",
+        ),
+        ClientEvent(
+            "read",
+            SocketReadIn,
+            ReadAck,
+            "Move your read marker forward (a seq past the last is the last).",
+        ),
         ClientEvent("fetch", SocketFetchIn, PageAck, "A page of history, as REST."),
         ClientEvent("online", RoomRef, OnlineAck, "Members connected now and watching."),
     ]
@@ -156,6 +229,31 @@ SERVER_EVENTS = {
             f"{ROOM} (for an invite, also the invitee's sockets)",
         ),
         ServerEvent("user_left", MembershipEvent, "A member left.", ROOM),
+        ServerEvent("message_edited", MessageOut, "A message was edited.", ROOM),
+        ServerEvent(
+            "typing",
+            TypingEvent,
+            "Someone started or stopped typing.",
+            "the sockets watching the room, the typist's excepted",
+        ),
+        ServerEvent(
+            "read",
+            ReadEvent,
+            "A member's read marker moved.",
+            "the sockets watching the room, and the reader's own",
+        ),
+        ServerEvent(
+            "presence",
+            PresenceEvent,
+            "Someone came online (first socket) or went offline (last socket closed).",
+            "the online users who share a room with them",
+        ),
+        ServerEvent(
+            "notification",
+            NotificationEvent,
+            "A message in a room of yours that none of your sockets watches.",
+            "the members connected but not watching the room, the author aside",
+        ),
         ServerEvent(
             "room_updated",
             RoomUpdatedEvent,
@@ -181,4 +279,42 @@ SERVER_EVENTS = {
             "the socket that sent the event",
         ),
     ]
+}
+
+
+# -- SPEC 3.1: the original events on the default namespace `/` --------------------
+
+LEGACY_CLIENT_EVENTS = {
+    event.name: event
+    for event in [
+        ClientEvent(
+            "join",
+            LegacySocketJoinIn,
+            JoinAck,
+            "As /chat `join`; the room is `roomID` (or `room_id`).",
+        ),
+        ClientEvent("leave", LegacySocketRoomIn, LeaveAck, "As /chat `leave`."),
+        ClientEvent(
+            "message",
+            LegacySocketMessageIn,
+            MessageAck,
+            "As /chat `message`; the text is `message` (or `content`).",
+        ),
+        ClientEvent(
+            "delete_message",
+            LegacySocketDeleteIn,
+            MessageResultAck,
+            "As /chat `delete_message`; the message is `messageID` (or `message_id`).",
+        ),
+    ]
+}
+
+LEGACY_SERVER_EVENTS = {
+    **SERVER_EVENTS,
+    "message": ServerEvent(
+        "message",
+        LegacyMessageOut,
+        "A message was posted, in the original flat shape (also sent as `new_message`).",
+        ROOM,
+    ),
 }

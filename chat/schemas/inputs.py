@@ -144,6 +144,43 @@ class MessageIn(InputSchema):
     )
 
 
+class MessageEditIn(InputSchema):
+    content = content(required=True)
+
+
+class ReadIn(InputSchema):
+    seq = seq(required=True, metadata={"description": "Past the room's last: its last."})
+
+
+class SearchQuery(InputSchema):
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Words, all of which a message must contain."},
+    )
+    before = seq(load_default=None, metadata={"description": "Only seqs below this one."})
+    limit = fields.Integer(strict=False, load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ConversationOpenIn(InputSchema):
+    """The other person: exactly one of username, email or user id."""
+
+    username = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
+    email = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
+    user_id = Id(load_default=None)
+
+    @validates_schema
+    def _exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        given = [k for k in ("username", "email", "user_id") if data.get(k)]
+        if len(given) != 1:
+            raise ValidationError("Give exactly one of username, email or user_id.", "_schema")
+
+
+class ConversationListQuery(InputSchema):
+    limit = fields.Integer(strict=False, load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+
 class HistoryQuery(InputSchema):
     before = seq(load_default=None)
     after = seq(load_default=None)
@@ -171,4 +208,16 @@ class MessageRef(RoomRef):
 
 
 class SocketFetchIn(RoomRef, HistoryQuery):
+    pass
+
+
+class SocketEditIn(MessageRef, MessageEditIn):
+    pass
+
+
+class SocketTypingIn(RoomRef):
+    typing = fields.Boolean(required=True)
+
+
+class SocketReadIn(RoomRef, ReadIn):
     pass

@@ -91,14 +91,29 @@ class PublicRoomOut(Schema):
     owner_id = fields.String(allow_none=True)
     member_count = fields.Integer(allow_none=True)
     created_at = fields.DateTime(format="iso")
-    last_message = fields.Nested(MessageOut, allow_none=True)
+    last_activity_at = fields.DateTime(
+        format="iso",
+        allow_none=True,
+        metadata={"description": "Its newest message's time, else its creation."},
+    )
+    last_message = fields.Nested(
+        MessageOut,
+        allow_none=True,
+        metadata={"description": "The newest seq; a tombstone if it was deleted."},
+    )
 
 
 class RoomOut(PublicRoomOut):
     """A room in an answer to one viewer: with their read marker if they are a member."""
 
-    unread_count = fields.Integer(metadata={"description": "Members only."})
+    unread_count = fields.Integer(
+        metadata={"description": "Members only: messages past your marker, tombstones aside."}
+    )
     last_read_seq = fields.Integer(metadata={"description": "Members only."})
+    participant = fields.Nested(
+        PublicUserOut,
+        metadata={"description": "Direct rooms only: the other person."},
+    )
 
     @post_dump
     def _member_only(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -106,6 +121,8 @@ class RoomOut(PublicRoomOut):
         if data.get("last_read_seq") is None:
             data.pop("unread_count", None)
             data.pop("last_read_seq", None)
+        if data.get("participant") is None:
+            data.pop("participant", None)
         return data
 
 
@@ -125,6 +142,42 @@ class PageOut(Schema):
 
     messages = fields.List(fields.Nested(MessageOut), required=True)
     has_more = fields.Boolean(required=True)
+
+
+class SearchPageOut(Schema):
+    """Search results, newest first; `has_more`: page on with `before` the last seq."""
+
+    messages = fields.List(fields.Nested(MessageOut), required=True)
+    has_more = fields.Boolean(required=True)
+
+
+class ReadStateOut(Schema):
+    room_id = fields.String(required=True)
+    last_read_seq = fields.Integer(required=True)
+    unread_count = fields.Integer(required=True)
+
+
+class OnlineOut(Schema):
+    room_id = fields.String(required=True)
+    users = fields.List(
+        fields.Nested(UserOut),
+        required=True,
+        metadata={"description": "Members connected now and watching the room."},
+    )
+
+
+class ConversationsOut(Schema):
+    conversations = fields.List(
+        fields.Nested(RoomOut),
+        required=True,
+        attribute="rooms",
+        metadata={"description": "Direct rooms, most recent activity first."},
+    )
+    next_cursor = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+    )
 
 
 class RoomsOut(Schema):

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from ..domain.store import Store
 from .accounts import AccountService
+from .conversations import ConversationService
 from .events import Publisher
+from .live import LiveService
 from .messages import MessageService
 from .passwords import Hasher
 from .presence import Presence
@@ -24,6 +26,8 @@ class Services:
     rooms: RoomService
     messages: MessageService
     verification: VerificationService
+    conversations: ConversationService
+    live: LiveService
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ def build_services(
     presence: Presence,
     hash_method: str,
     accounts: AccountSettings,
+    typing_timeout: float = 5.0,
 ) -> Services:
     """Wire the services around one store, publisher and presence registry."""
     hasher = Hasher(hash_method)
@@ -54,6 +59,8 @@ def build_services(
             store, publisher, presence, hasher, verification, rooms, accounts.session_lifetime
         ),
         rooms=rooms,
-        messages=MessageService(store, rooms, publisher),
+        messages=MessageService(store, rooms, publisher, presence),
         verification=verification,
+        conversations=ConversationService(store, rooms, presence),
+        live=LiveService(store, rooms, presence, publisher, typing_timeout),
     )

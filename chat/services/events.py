@@ -3,13 +3,16 @@ services never see a socket, which is why REST and Socket.IO posts reach clients
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from ..domain.models import Message, Room, User
 
 
 class Publisher(Protocol):
-    def message_created(self, message: Message) -> None: ...
+    def message_created(self, message: Message, legacy: bool = True) -> None:
+        """To the room's watchers; `legacy`: to those on the original namespace too."""
 
     def message_deleted(self, message: Message) -> None: ...
 
@@ -32,3 +35,19 @@ class Publisher(Protocol):
 
     def account_closed(self, user_id: str) -> None:
         """Close every socket of the user, on every process."""
+
+    # -- messages and read state -------------------------------------------
+    def message_edited(self, message: Message) -> None: ...
+
+    def notify(self, message: Message, user_ids: Iterable[str]) -> None:
+        """A `notification` to these users' sockets: members not watching the room."""
+
+    def read_moved(self, room_id: str, user_id: str, seq: int) -> None: ...
+
+    # -- live --------------------------------------------------------------
+    def typing(self, room_id: str, user: User, typing: bool, skip: Iterable[str]) -> None:
+        """To the room's watchers but the sockets in `skip` (the typist's)."""
+
+    def presence_changed(
+        self, user_id: str, online: bool, last_seen: datetime | None, to: Iterable[str]
+    ) -> None: ...

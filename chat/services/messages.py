@@ -1,22 +1,38 @@
-"""Messages: posting in seq order, history pages, deletion as tombstones."""
+"""Messages: posting in seq order, history pages, deletion as tombstones, edits, search
+and read markers."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 
 from ..concurrency import StripedLock
-from ..domain.errors import Forbidden, Invalid, NotFound
-from ..domain.models import Membership, Message, Page, User
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
+from ..domain.models import Membership, Message, Page, ReadState, User, now
 from ..domain.store import Store
 from .events import Publisher
+from .presence import Presence
 from .rooms import MANAGERS, RoomService
+
+# A word, as the search indexes cut text: letters and digits, anything else separates.
+_WORD = re.compile(r"[^\W_]+")
+SEARCH_WORDS_MAX = 16
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search query, in order, each once. Quotes, `*`, `-`, `NEAR`,
+    `AND`… are just text: punctuation separates words, and a word is only a word."""
+    words = _WORD.findall(unicodedata.normalize("NFC", query).casefold())
+    return list(dict.fromkeys(words))[:SEARCH_WORDS_MAX]
 
 
 class MessageService:
-    def __init__(self, store: Store, rooms: RoomService, publisher: Publisher):
+    def __init__(self, store: Store, rooms: RoomService, publisher: Publisher, presence: Presence):
         self.store = store
         self.rooms = rooms
         self.publisher = publisher
+        self.presence = presence
         # Store-then-announce under a per-room lock: without it, two posts could be
         # announced in the opposite order to their seqs.
         self._ordering = StripedLock()
@@ -46,11 +62,21 @@ class MessageService:
                 raise NotFound("No such room.") from gone
             message.author = user
             if created:
-                self.publisher.message_created(message)
+                self._announce(message)
         if created:
             # Your own message is read: it must not count as unread for you.
             self.store.mark_read(room.id, user.id, message.seq)
         return message, created
+
+    def _announce(self, message: Message) -> None:
+        """To the room's watchers; as a `notification` to its online members who are
+        not watching (the author aside). The live state has that set ready: one look-up
+        per message, whatever the room's size."""
+        fanout = self.presence.fanout(message.room_id)
+        self.publisher.message_created(message, legacy=fanout.legacy)
+        idle = fanout.idle - {message.author_id}
+        if idle:
+            self.publisher.notify(message, idle)
 
     def history(
         self,
@@ -96,6 +122,42 @@ class MessageService:
         authors = self.store.get_users([m.author_id for m in messages if m.author_id])
         for message in messages:
             message.author = authors.get(message.author_id) if message.author_id else None
+
+    def edit(self, user: User, room_id: str, message_id: str, content: str) -> Message:
+        """The author only; a tombstone stays deleted (409)."""
+        message, _ = self._find(user, room_id, message_id)
+        if message.author_id != user.id:
+            raise Forbidden("Only the author may edit this message.")
+        if message.deleted:
+            raise Conflict("The message was deleted; it cannot be edited.")
+        edited = self.store.edit_message(message.room_id, message.id, content, now())
+        if edited is None:  # deleted since the look-up
+            raise Conflict("The message was deleted; it cannot be edited.")
+        edited.author = user
+        self.publisher.message_edited(edited)
+        return edited
+
+    def search(
+        self, user: User, room_id: str, q: str, before: int | None = None, limit: int = 20
+    ) -> Page:
+        """Messages of the room with every word of `q`, newest first; members only."""
+        room, _ = self.rooms.require_member(user, room_id)
+        words = search_words(q)
+        if not words:
+            raise Invalid(errors={"q": ["Give at least one word (letters or digits)."]})
+        page = self.store.search_messages(room.id, words, before=before, limit=limit)
+        self._attach_authors(page.messages)
+        return page
+
+    def mark_read(self, user: User, room_id: str, seq: int) -> ReadState:
+        """Move the marker forward, never back; a seq past the room's last is taken as
+        the last. When it moved, the room (and the reader's other sockets) hear `read`."""
+        room, membership = self.rooms.require_member(user, room_id)
+        marker = self.store.mark_read(room.id, user.id, min(seq, room.last_seq))
+        if marker > membership.last_read_seq:
+            self.publisher.read_moved(room.id, user.id, marker)
+        deleted = self.store.count_deleted_after({room.id: marker}).get(room.id, 0)
+        return ReadState(room.id, marker, max(room.last_seq - marker - deleted, 0))
 
     # -- the operator's (flask chat export-room) ----------------------------
     def export(self, room_id: str, page_size: int = 500) -> Iterator[Message]:

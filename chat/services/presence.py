@@ -1,15 +1,20 @@
-"""Who is connected, in which sign-in session, and who watches which room, here.
+"""Who is connected, in which sign-in session, and who watches which room.
 
-Kept in memory: it describes live sockets, which die with the process anyway. With
-several processes each knows only its own sockets (see README, Limits).
+This process's sockets (their sessions, what each watches) are kept here in memory:
+they die with the process anyway, and closing a socket needs its id here. What other
+processes must see too (who is online, who watches, which online users are members of
+which room) goes through `live`, the shared live state (in memory for one process, in
+Redis for several: see `chat.domain.live`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from ..domain.live import Fanout, LiveState
 
 
 @dataclass(frozen=True)
@@ -22,32 +27,48 @@ class Session:
 
 
 class Presence:
-    def __init__(self) -> None:
+    def __init__(self, live: LiveState | None = None) -> None:
+        if live is None:
+            from ..live.memory import MemoryLive
+
+            live = MemoryLive()
+        self.live = live
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}  # sid -> session
         self._sockets: dict[str, set[str]] = defaultdict(set)  # user -> sids
         self._watching: dict[str, dict[str, str]] = defaultdict(dict)  # room -> sid -> user
+        self._legacy: set[str] = set()  # sids on the original namespace
 
-    def connect(self, sid: str, session: Session) -> bool:
-        """Record a socket; True when it is the user's first, i.e. they came online."""
+    def connect(self, sid: str, session: Session, legacy: bool = False) -> bool:
+        """Record a socket; True when it is the user's first anywhere (came online)."""
         with self._lock:
             self._sessions[sid] = session
-            first = not self._sockets[session.user_id]
             self._sockets[session.user_id].add(sid)
-            return first
+            if legacy:
+                self._legacy.add(sid)
+        return self.live.socket_opened(sid, session.user_id)
 
     def disconnect(self, sid: str) -> Session | None:
-        """Forget a socket and what it watched; the session it had, if any."""
+        """Forget a socket and what it watched; the session it had, if any. Whether
+        its user is still online anywhere is `is_online` afterwards."""
         with self._lock:
             session = self._sessions.pop(sid, None)
-            for watchers in self._watching.values():
-                watchers.pop(sid, None)
+            watched = [room for room, sids in self._watching.items() if sid in sids]
+            for room_id in watched:
+                self._watching[room_id].pop(sid, None)
+                if not self._watching[room_id]:
+                    del self._watching[room_id]
+            self._legacy.discard(sid)
             if session:
                 sockets = self._sockets.get(session.user_id, set())
                 sockets.discard(sid)
                 if not sockets:
                     self._sockets.pop(session.user_id, None)
-            return session
+        for room_id in watched:
+            self.live.unwatch(room_id, sid)
+        if session:
+            self.live.socket_closed(sid, session.user_id)
+        return session
 
     def session(self, sid: str) -> Session | None:
         return self._sessions.get(sid)
@@ -55,13 +76,37 @@ class Presence:
     def watch(self, room_id: str, user_id: str, sid: str) -> None:
         with self._lock:
             self._watching[room_id][sid] = user_id
+            legacy = sid in self._legacy
+        self.live.watch(room_id, user_id, sid, legacy)
 
     def unwatch(self, room_id: str, sid: str) -> None:
         with self._lock:
-            self._watching.get(room_id, {}).pop(sid, None)
+            watchers = self._watching.get(room_id, {})
+            if watchers.pop(sid, None) is None:
+                return
+            if not watchers:
+                del self._watching[room_id]
+        self.live.unwatch(room_id, sid)
+
+    def is_legacy(self, sid: str) -> bool:
+        """Whether the socket is on the original namespace (SPEC 3.1)."""
+        return sid in self._legacy
+
+    def watches(self, sid: str, room_id: str) -> bool:
+        return sid in self._watching.get(room_id, {})
 
     def is_online(self, user_id: str) -> bool:
-        return bool(self._sockets.get(user_id))
+        """A socket here settles it without asking the shared state."""
+        return bool(self._sockets.get(user_id)) or self.live.is_online(user_id)
+
+    def online_among(self, user_ids: Iterable[str]) -> set[str]:
+        ids = set(user_ids)
+        here = {u for u in ids if self._sockets.get(u)}
+        return here | self.live.online_among(ids - here)
+
+    def all_sockets_of(self, user_id: str) -> set[str]:
+        """The user's sockets on every process (`sockets_of`: this one's only)."""
+        return self.sockets_of(user_id) | self.live.sockets_of(user_id)
 
     def sockets_of(self, user_id: str) -> set[str]:
         with self._lock:
@@ -82,6 +127,43 @@ class Presence:
         return len(self._watching.get(room_id, ()))
 
     def watchers(self, room_id: str) -> set[str]:
-        """User ids with at least one socket watching the room."""
+        """User ids with at least one socket watching the room, on any process."""
+        return self.live.watchers(room_id)
+
+    # -- the shared view: rooms of online users, per-message fan-out ---------------
+    def came_online(self, user_id: str, room_ids: Iterable[str]) -> None:
+        self.live.came_online(user_id, room_ids)
+
+    def went_offline(self, user_id: str) -> None:
+        self.live.went_offline(user_id)
+
+    def member_added(self, room_id: str, user_id: str) -> None:
+        self.live.member_added(room_id, user_id)
+
+    def member_removed(self, room_id: str, user_id: str) -> None:
+        self.live.member_removed(room_id, user_id)
+
+    def co_members(self, user_id: str) -> set[str]:
+        return self.live.co_members(user_id)
+
+    def fanout(self, room_id: str) -> Fanout:
+        return self.live.fanout(room_id)
+
+    def resend(self, rooms_of: Callable[[str], list[str]]) -> None:
+        """Send this process's sockets and watches to a shared state that lost them
+        (Redis restarted, or this process was taken for dead); `rooms_of` reads a
+        user's rooms from the store."""
         with self._lock:
-            return set(self._watching.get(room_id, {}).values())
+            sessions = dict(self._sessions)
+            watches = [
+                (room_id, user_id, sid)
+                for room_id, sids in self._watching.items()
+                for sid, user_id in sids.items()
+            ]
+            legacy = set(self._legacy)
+        for sid, session in sessions.items():
+            self.live.socket_opened(sid, session.user_id)
+        for user_id in {session.user_id for session in sessions.values()}:
+            self.live.came_online(user_id, rooms_of(user_id))
+        for room_id, user_id, sid in watches:
+            self.live.watch(room_id, user_id, sid, sid in legacy)

@@ -50,29 +50,49 @@ class RoomService:
         return self.describe(user, self.store.list_rooms(user.id, scope))
 
     def describe(self, user: User, rooms: list[Room]) -> list[Room]:
-        """Fill the listing fields with a fixed number of queries, whatever the count."""
+        """Fill the listing fields with a fixed number of queries, whatever the count.
+
+        `last_message` is the room's newest seq, a tombstone if that one was deleted.
+        `unread_count` is the room's counter less the marker less the tombstones past
+        it, counted from the index of deletions: never from the room's history.
+        """
         ids = [room.id for room in rooms]
         counts = self.store.member_counts(ids)
         mine = self.store.get_memberships(user.id, ids)
         last = self.store.last_messages(rooms)
-        authors = self.store.get_users([m.author_id for m in last.values() if m.author_id])
+        behind = {
+            room.id: mine[room.id].last_read_seq
+            for room in rooms
+            if room.id in mine and mine[room.id].last_read_seq < room.last_seq
+        }
+        deleted = self.store.count_deleted_after(behind)
+        peers = {room.id: room.peer_of(user.id) for room in rooms if room.kind == "direct"}
+        wanted = [m.author_id for m in last.values() if m.author_id]
+        people = self.store.get_users(wanted + [p for p in peers.values() if p])
+        online = self.presence.online_among(p for p in peers.values() if p)
         for room in rooms:
             room.member_count = counts.get(room.id, 0)
             room.last_message = last.get(room.id)
             if room.last_message and room.last_message.author_id:
-                room.last_message.author = authors.get(room.last_message.author_id)
+                room.last_message.author = people.get(room.last_message.author_id)
             membership = mine.get(room.id)
             room.last_read_seq = membership.last_read_seq if membership else None
+            room.deleted_unread = deleted.get(room.id, 0)
+            peer = peers.get(room.id)
+            if peer and peer in people:
+                room.participant = people[peer]
+                room.participant.online = peer in online
         return rooms
 
     def members(self, user: User, room_id: str) -> list[Membership]:
         self.require_member(user, room_id)
         members = self.store.list_members(room_id)
         users = self.store.get_users([m.user_id for m in members])
+        online = self.presence.online_among(users)
         for member in members:
             member.user = users.get(member.user_id)
             if member.user:
-                member.user.online = self.presence.is_online(member.user_id)
+                member.user.online = member.user_id in online
         return [m for m in members if m.user is not None]
 
     # -- writing ---------------------------------------------------------
@@ -120,6 +140,7 @@ class RoomService:
             if joined.banned:
                 raise Forbidden("You were removed from this room; an admin must invite you back.")
             if joined.joined:
+                self.presence.member_added(room.id, user.id)
                 if joined.owner:
                     room.owner_id = user.id
                 self.publisher.member_joined(room, user)
@@ -144,6 +165,7 @@ class RoomService:
     def _announce_leave(self, room: Room, user: User, result: LeaveResult) -> None:
         if not result.left:
             return
+        self.presence.member_removed(room.id, user.id)
         self.publisher.member_left(room, user)
         if result.owner_changed:
             room.owner_id = result.owner_id
@@ -210,6 +232,7 @@ class RoomService:
         except LookupError as gone:
             raise NotFound("No such room.") from gone
         if added:
+            self.presence.member_added(room.id, invitee.id)
             self.publisher.member_invited(room, invitee)
         return self._member(room.id, invitee), added
 
@@ -228,6 +251,7 @@ class RoomService:
         result = self.store.leave_room(room.id, member_id, ban=True, roles=below)
         if not result.left:
             raise Forbidden("That member's role changed meanwhile; you may not remove them.")
+        self.presence.member_removed(room.id, member_id)
         removed = self.store.get_user(member_id)
         if removed is not None:
             self.publisher.member_removed(room, removed)
@@ -290,6 +314,7 @@ class RoomService:
         user = self._live_user(user_id)
         outsider = self.store.get_membership(room.id, user.id) is None
         if outsider and self.store.invite_member(room.id, user.id):
+            self.presence.member_added(room.id, user.id)
             self.publisher.member_invited(room, user)
         current = self.store.get_room(room.id)
         if current is None:

@@ -9,8 +9,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from chat.realtime.namespace import ChatNamespace
-from chat.schemas.events import CLIENT_EVENTS, SERVER_EVENTS
+from chat.realtime.asyncapi import server_message
+from chat.realtime.namespace import ChatNamespace, LegacyNamespace
+from chat.schemas.events import (
+    CLIENT_EVENTS,
+    LEGACY_CLIENT_EVENTS,
+    LEGACY_SERVER_EVENTS,
+    SERVER_EVENTS,
+)
 
 from .documents import asyncapi_json_schema
 
@@ -48,19 +54,43 @@ def test_every_reference_resolves(document):
             target = target[part]
 
 
-def test_every_handler_is_a_documented_client_event(document):
-    handlers = {
+def _handlers(namespace: type) -> set[str]:
+    """Every event the namespace answers (what python-socketio dispatches to)."""
+    return {
         name.removeprefix("on_")
-        for name in vars(ChatNamespace)
+        for name in dir(namespace)
         if name.startswith("on_") and name not in ("on_connect", "on_disconnect")
     }
-    assert handlers == set(CLIENT_EVENTS)
+
+
+@pytest.mark.parametrize(
+    "namespace, channel, address, client_events, server_events, prefix",
+    [
+        (ChatNamespace, "chat", "/chat", CLIENT_EVENTS, SERVER_EVENTS, ""),
+        (LegacyNamespace, "legacy", "/", LEGACY_CLIENT_EVENTS, LEGACY_SERVER_EVENTS, "legacy_"),
+    ],
+    ids=["chat", "legacy"],
+)
+def test_every_handler_is_a_documented_client_event(
+    document, namespace, channel, address, client_events, server_events, prefix
+):
+    assert _handlers(namespace) == set(client_events)
+    assert document["channels"][channel]["address"] == address
+    messages = document["channels"][channel]["messages"]
     operations = document["operations"]
-    for name in CLIENT_EVENTS:
-        assert operations[f"send_{name}"]["action"] == "send"
-        assert operations[f"send_{name}"]["reply"]["messages"]
-    for name in SERVER_EVENTS:
-        assert operations[f"receive_{name}"]["action"] == "receive"
+    for name in client_events:
+        assert operations[f"{prefix}send_{name}"]["action"] == "send"
+        assert operations[f"{prefix}send_{name}"]["reply"]["messages"]
+        assert messages[name]["name"] == name
+    for name in server_events:
+        assert operations[f"{prefix}receive_{name}"]["action"] == "receive"
+        assert messages[server_message(name)]["name"] == name
+
+
+def test_the_original_namespace_hears_every_chat_event():
+    """SPEC 3.1: its watchers receive what /chat watchers receive, plus `message`."""
+    assert set(LEGACY_SERVER_EVENTS) == set(SERVER_EVENTS) | {"message"}
+    assert set(LEGACY_CLIENT_EVENTS) == {"join", "leave", "message", "delete_message"}
 
 
 def _readme_table(heading: str) -> dict[str, tuple[str, str]]:
@@ -87,26 +117,47 @@ def _fields(cell: str) -> tuple[set[str], set[str]]:
     return {n.rstrip("?") for n in names}, {n for n in names if not n.endswith("?")}
 
 
-def _schema(document, message_name):
-    ref = document["channels"]["chat"]["messages"][message_name]["payload"]["$ref"]
+def _schema(document, message_name, channel="chat"):
+    ref = document["channels"][channel]["messages"][message_name]["payload"]["$ref"]
     return document["components"]["schemas"][ref.rsplit("/", 1)[1]]
 
 
-def test_the_readme_client_event_table_matches_the_document(document):
-    rows = _readme_table("#### Client → server")
-    assert set(rows) == set(CLIENT_EVENTS)
+@pytest.mark.parametrize(
+    "heading, channel, events",
+    [
+        ("#### Client → server", "chat", CLIENT_EVENTS),
+        ("#### The original namespace: client → server", "legacy", LEGACY_CLIENT_EVENTS),
+    ],
+    ids=["chat", "legacy"],
+)
+def test_the_readme_client_event_tables_match_the_document(document, heading, channel, events):
+    rows = _readme_table(heading)
+    assert set(rows) == set(events)
     for name, (payload, ack) in rows.items():
-        schema = _schema(document, name)
+        schema = _schema(document, name, channel)
         named, required = _fields(payload)
         assert named == set(schema["properties"]), name
         assert required == set(schema.get("required", [])), name
-        ack_schema = _schema(document, f"{name}_ack")
+        ack_schema = _schema(document, f"{name}_ack", channel)
         assert _fields(ack)[0] == set(ack_schema["properties"]) - {"ok"}, f"{name} ack"
 
 
-def test_the_readme_server_event_table_matches_the_document(document):
-    rows = _readme_table("#### Server → client")
-    assert set(rows) == set(SERVER_EVENTS)
+@pytest.mark.parametrize(
+    "heading, channel, events",
+    [
+        ("#### Server → client", "chat", SERVER_EVENTS),
+        (
+            "#### The original namespace: server → client",
+            "legacy",
+            {k: v for k, v in LEGACY_SERVER_EVENTS.items() if k not in SERVER_EVENTS},
+        ),
+    ],
+    ids=["chat", "legacy"],
+)
+def test_the_readme_server_event_tables_match_the_document(document, heading, channel, events):
+    rows = _readme_table(heading)
+    assert set(rows) == set(events)
     for name, (payload, _to) in rows.items():
         named, _required = _fields(payload)
-        assert named == set(_schema(document, name)["properties"]), name
+        schema = _schema(document, server_message(name), channel)
+        assert named == set(schema["properties"]), name

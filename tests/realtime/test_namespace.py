@@ -390,8 +390,9 @@ def test_leave_stops_delivery_but_keeps_membership(watching, api):
     owner, owner_sock, bob, bob_sock, room_id = watching
     ack = call(bob_sock, "leave", {"room_id": room_id})
     assert ack == {"ok": True, "room_id": room_id}
-    api.post(owner, room_id, "bob is not watching")
-    assert events(bob_sock) == []
+    posted = api.post(owner, room_id, "bob is not watching")
+    # Not the message itself: a notification, since he is a member not watching.
+    assert events(bob_sock) == [("notification", {"room_id": room_id, "message": posted})]
     assert [m["content"] for m in events(owner_sock, "new_message")] == ["bob is not watching"]
     assert bob.id in {m["id"] for m in api.members(owner, room_id)}
     # joining again picks up what was missed
@@ -523,7 +524,10 @@ def test_an_event_on_a_session_ended_elsewhere_is_refused_and_the_socket_dropped
     while bob_sock.is_connected(NS) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not bob_sock.is_connected(NS)
-    assert events(owner_sock) == []
+    # Nothing was posted; the owner hears only that bob, his one socket closed, left.
+    assert [(name, body["user_id"], body["online"]) for name, body in events(owner_sock)] == [
+        ("presence", bob.id, False)
+    ]
     assert api.history(owner, room_id)["messages"] == []
 
 
