@@ -17,6 +17,7 @@ ROOM_FIELDS = {
     "owner_id",
     "member_count",
     "created_at",
+    "last_activity_at",
     "last_message",
 }
 MEMBER_VIEW = ROOM_FIELDS | {"unread_count", "last_read_seq"}
