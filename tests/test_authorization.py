@@ -2,10 +2,11 @@
 
 Anonymous callers get 401 everywhere but register, login and email verification. A
 signed-in stranger gets 403 from member-only routes of a public room (they may see it
-exists, and join it) and 404 from every route of a private room (they may not know it
-exists). A plain member gets 403 for deleting somebody else's message and for every
-moderation route; an admin gets 403 for what only the owner may do (delete the room,
-set roles, remove the owner). Nobody but its owner may change or delete an account.
+exists, and join it) and 404 from every route of a private room or of a direct
+conversation of others (they may not know it exists). A plain member gets 403 for
+deleting or editing somebody else's message and for every moderation route; an admin
+gets 403 for what only the owner may do (delete the room, set roles, remove the owner).
+Nobody but its owner may change or delete an account.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ ROUTES = {
     "messages-post": Route("POST", "/api/rooms/<room>/messages", {"content": "intrusion"}),
     "message-get": Route("GET", "/api/rooms/<room>/messages/<message>"),
     "message-delete": Route("DELETE", "/api/rooms/<room>/messages/<message>"),
+    "message-edit": Route("PATCH", "/api/rooms/<room>/messages/<message>", {"content": "x"}),
+    "messages-search": Route("GET", "/api/rooms/<room>/messages/search?q=words"),
+    "room-read": Route("POST", "/api/rooms/<room>/read", {"seq": 1}),
+    "room-online": Route("GET", "/api/rooms/<room>/online"),
+    "conversations-open": Route("POST", "/api/conversations", {"user_id": "<user>"}),
+    "conversations-list": Route("GET", "/api/conversations"),
     # the eight original routes (register and login take no token)
     "legacy-create_room": Route("POST", "/create_room", {"roomname": "intruders"}),
     "legacy-join_room": Route("POST", "/join_room", {"roomID": "<room>"}),
@@ -77,6 +84,10 @@ MEMBER_ONLY = [
     "messages-post",
     "message-get",
     "message-delete",
+    "message-edit",
+    "messages-search",
+    "room-read",
+    "room-online",
     "legacy-send_message",
     "legacy-delete_message",
     "legacy-get_messages",
@@ -93,7 +104,10 @@ CASES = (
     + [("anonymous", "private", name, 401) for name in ABOUT_A_ROOM]
     + [("stranger", "public", name, 403) for name in MEMBER_ONLY]
     + [("stranger", "private", name, 404) for name in ABOUT_A_ROOM]
-    + [("member", "public", name, 403) for name in ("message-delete", "legacy-delete_message")]
+    + [
+        ("member", "public", name, 403)
+        for name in ("message-delete", "message-edit", "legacy-delete_message")
+    ]
     + [("member", "public", name, 403) for name in MODERATION]
     + [("admin", "public", name, 403) for name in OWNER_ONLY]
     + [
@@ -101,6 +115,9 @@ CASES = (
         for who in ("stranger", "member", "admin")
         for name in SOMEONE_ELSES_ACCOUNT
     ]
+    + [("anonymous", "direct", name, 401) for name in ABOUT_A_ROOM]
+    + [("stranger", "direct", name, 404) for name in ABOUT_A_ROOM]
+    + [("member", "direct", name, 403) for name in ("message-delete", "message-edit")]
 )
 
 
@@ -130,15 +147,21 @@ def world(auth, api) -> World:
     api.join(member, public)
     api.join(admin, public)
     api.set_role(owner, public, admin.id, "admin")
+    opened = api.client.post(
+        "/api/conversations", json={"user_id": member.id}, headers=owner.headers
+    )
+    assert opened.status_code == 201
+    direct = opened.json["id"]
     return World(
         owner=owner,
         member=member,
         stranger=stranger,
         admin=admin,
-        rooms={"public": public, "private": private},
+        rooms={"public": public, "private": private, "direct": direct},
         messages={
             "public": api.post(owner, public, "public words"),
             "private": api.post(owner, private, "private words"),
+            "direct": api.post(owner, direct, "direct words"),
         },
     )
 
@@ -192,6 +215,7 @@ def test_the_wrong_user_is_refused(client, api, world, case):
     )
     text = response.get_data(as_text=True)
     assert "public words" not in text and "private words" not in text
+    assert "direct words" not in text
     if room_kind == "private" and status == 404:
         assert "private-room" not in text
     assert snapshot(api, world) == before
@@ -228,9 +252,10 @@ PUBLIC = {
 
 
 def _rule(path: str) -> str:
-    """A table path as the app's URL rule names it."""
+    """A table path as the app's URL rule names it (without its query string)."""
     return (
-        path.replace(
+        path.split("?")[0]
+        .replace(
             "/api/rooms/<room>/messages/<message>", "/api/rooms/<room_id>/messages/<message_id>"
         )
         .replace("/api/rooms/<room>/members/<user>", "/api/rooms/<room_id>/members/<user_id>")
@@ -250,6 +275,9 @@ def test_the_right_users_are_let_through(client, world, who):
         "room-members",
         "messages-list",
         "message-get",
+        "messages-search",
+        "room-online",
+        "conversations-list",
         "legacy-get_messages",
         "legacy-get_rooms",
         "rooms-list",
