@@ -118,6 +118,7 @@ class RoomService:
             raise Conflict(
                 "A room with that name already exists.", errors={"name": ["Already taken."]}
             ) from clash
+        self.presence.member_added(room.id, user.id)  # the creator is its first member
         return self.describe(user, [room])[0]
 
     def join(self, user: User, room_id: str, password: str | None = None) -> tuple[Room, bool]:
