@@ -13,12 +13,16 @@ from .harness import MODES, WAIT, Api, ServerProcess
 
 
 def two_processes(
-    mode: str, server_factory, tmp_path, queue: str
+    mode: str, server_factory, tmp_path, queue: str, **env: str
 ) -> tuple[ServerProcess, ServerProcess]:
     """Processes A and B on one SQLite file and one Redis queue."""
     shared = tmp_path / "shared.db"
-    one = server_factory(mode, db_path=shared, name=f"A-{mode}", SOCKETIO_MESSAGE_QUEUE=queue)
-    two = server_factory(mode, db_path=shared, name=f"B-{mode}", SOCKETIO_MESSAGE_QUEUE=queue)
+    one = server_factory(
+        mode, db_path=shared, name=f"A-{mode}", SOCKETIO_MESSAGE_QUEUE=queue, **env
+    )
+    two = server_factory(
+        mode, db_path=shared, name=f"B-{mode}", SOCKETIO_MESSAGE_QUEUE=queue, **env
+    )
     return one, two
 
 
@@ -160,3 +164,85 @@ def test_a_password_change_on_one_process_closes_sockets_on_another(
     assert on_a.disconnected.wait(WAIT), "the socket on A outlived the password change on B"
     fresh = sockets(one, changed.json()["access_token"])
     assert fresh.sio.connected
+
+
+# -- the live state across processes ---------------------------------------------------
+
+
+def _presence(sock, user_id):
+    return [e["online"] for e in sock.received("presence") if e["user_id"] == user_id]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_presence_online_typing_and_notifications_across_processes(
+    mode, server_factory, sockets, tmp_path, redis_url
+) -> None:
+    """The live state is in Redis: what one process knows of its sockets, the other
+    sees."""
+    one, two = two_processes(mode, server_factory, tmp_path, redis_url, TYPING_TIMEOUT="1")
+    api_a, api_b = Api(one.url), Api(two.url)
+    alice, bob, carol = api_a.user("alice"), api_a.user("bob"), api_a.user("carol")
+    room_id = api_a.create_room(alice, "across")["id"]
+    for member in (bob, carol):
+        assert api_a.request("POST", f"/api/rooms/{room_id}/join", member).status_code == 200
+
+    alice_on_a = sockets(one, alice.token)
+    alice_on_a.ok("join", {"room_id": room_id})
+    carol_on_a = sockets(one, carol.token)  # connected, not watching the room
+    bob_on_b = sockets(two, bob.token)
+    # A user connected to B is online for a user on A: the event, the flag, `online`.
+    alice_on_a.wait_for(lambda s: _presence(s, bob.id) == [True], what="bob online, from B")
+    assert api_a.request("GET", f"/api/users/{bob.id}", alice).json()["online"] is True
+    bob_on_b.ok("join", {"room_id": room_id})
+    watching = alice_on_a.ok("online", {"room_id": room_id})["users"]
+    assert sorted(u["id"] for u in watching) == sorted([alice.id, bob.id])
+    over_rest = api_b.request("GET", f"/api/rooms/{room_id}/online", carol).json()["users"]
+    assert sorted(u["id"] for u in over_rest) == sorted([alice.id, bob.id])
+
+    # Posted on B: alice, watching on A, gets the message and no notification; carol,
+    # connected to A but not watching, gets the notification.
+    first = api_b.post_message(bob, room_id, "from B")
+    got = carol_on_a.wait_for(lambda s: s.received("notification"), what="carol's notification")
+    assert got == [{"room_id": room_id, "message": first}]
+    sentinel = api_b.post_message(bob, room_id, "sentinel")
+    assert alice_on_a.wait_messages(room_id, 2) == [first, sentinel]
+    assert alice_on_a.received("notification") == []  # the sentinel came after any
+
+    # bob types on B: alice hears it on A, then its lapse (timed on B).
+    bob_on_b.ok("typing", {"room_id": room_id, "typing": True})
+    alice_on_a.wait_for(lambda s: len(s.received("typing")) >= 2, timeout=5, what="typing")
+    assert [(e["user"]["id"], e["typing"]) for e in alice_on_a.received("typing")] == [
+        (bob.id, True),
+        (bob.id, False),
+    ]
+    assert bob_on_b.received("typing") == []
+
+    # bob's one socket closes on B: alice on A hears him go offline.
+    bob_on_b.close()
+    alice_on_a.wait_for(lambda s: _presence(s, bob.id) == [True, False], what="bob offline")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_crashed_processs_users_go_offline(
+    mode, server_factory, sockets, tmp_path, redis_url
+) -> None:
+    """A is killed (no disconnect handler runs there): once its heartbeat key expires,
+    B takes its sockets out of the shared state and announces their users offline."""
+    one, two = two_processes(mode, server_factory, tmp_path, redis_url, PRESENCE_HEARTBEAT="0.5")
+    api_b = Api(two.url)
+    alice, bob = api_b.user("alice"), api_b.user("bob")
+    room_id = api_b.create_room(alice, "crash")["id"]
+    assert api_b.request("POST", f"/api/rooms/{room_id}/join", bob).status_code == 200
+    alice_on_b = sockets(two, alice.token)
+    bob_on_a = sockets(one, bob.token)
+    bob_on_a.ok("join", {"room_id": room_id})
+    alice_on_b.wait_for(lambda s: _presence(s, bob.id) == [True], what="bob online")
+    assert api_b.request("GET", f"/api/rooms/{room_id}/online", alice).json()["users"]
+
+    one.proc.kill()
+    one.proc.wait(timeout=10)
+    alice_on_b.wait_for(
+        lambda s: _presence(s, bob.id) == [True, False], timeout=15, what="bob offline"
+    )
+    assert api_b.request("GET", f"/api/users/{bob.id}", alice).json()["online"] is False
+    assert api_b.request("GET", f"/api/rooms/{room_id}/online", alice).json()["users"] == []
