@@ -98,6 +98,11 @@ class StoreError(Exception):
     """The store could not be reached or failed; /health reports it, callers get 503."""
 
 
+class LiveStateError(StoreError):
+    """The shared live state (Redis) could not answer. A store error to the faces (503,
+    `unavailable`); services that can do without it carry on without it."""
+
+
 class DuplicateError(Exception):
     """A unique index refused a write; `field` names what clashed."""
 

@@ -28,11 +28,13 @@ expire: they are what the reaping needs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from ..domain.errors import LiveStateError
 from ..domain.live import Fanout, Heartbeat, LiveState
 
 log = logging.getLogger(__name__)
@@ -184,6 +186,24 @@ return offline
 )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """Redis failures become LiveStateError, as the stores' become StoreError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import redis
+
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as error:
+            raise LiveStateError(str(error)) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
 class RedisLive(LiveState):
     def __init__(self, url: str, *, heartbeat: float = 5.0, prefix: str = "chat:live:"):
         import redis
@@ -217,15 +237,19 @@ class RedisLive(LiveState):
         return self.prefix + ":".join(parts)
 
     # -- sockets ---------------------------------------------------------
+    @_guarded
     def socket_opened(self, sid: str, user_id: str) -> bool:
         return self._run("open", self.process, sid, user_id) == 1
 
+    @_guarded
     def socket_closed(self, sid: str, user_id: str) -> bool:
         return self._run("close", self.process, sid, user_id) == 1
 
+    @_guarded
     def is_online(self, user_id: str) -> bool:
         return bool(self.redis.exists(self._key("u", user_id, "socks")))
 
+    @_guarded
     def online_among(self, user_ids: Iterable[str]) -> set[str]:
         ids = list(dict.fromkeys(user_ids))
         if not ids:
@@ -235,35 +259,45 @@ class RedisLive(LiveState):
             pipe.exists(self._key("u", user_id, "socks"))
         return {u for u, there in zip(ids, pipe.execute(), strict=True) if there}
 
+    @_guarded
     def sockets_of(self, user_id: str) -> set[str]:
         return set(self.redis.smembers(self._key("u", user_id, "socks")))
 
     # -- the rooms of online users ------------------------------------------
+    @_guarded
     def came_online(self, user_id: str, room_ids: Iterable[str]) -> None:
         self._run("came_online", user_id, *room_ids)
 
+    @_guarded
     def went_offline(self, user_id: str) -> None:
         self._run("went_offline", user_id)
 
+    @_guarded
     def member_added(self, room_id: str, user_id: str) -> None:
         self._run("member_added", room_id, user_id)
 
+    @_guarded
     def member_removed(self, room_id: str, user_id: str) -> None:
         self._run("member_removed", room_id, user_id)
 
+    @_guarded
     def co_members(self, user_id: str) -> set[str]:
         return set(self._run("co_members", user_id)) - {user_id}
 
     # -- watching ----------------------------------------------------------
+    @_guarded
     def watch(self, room_id: str, user_id: str, sid: str, legacy: bool = False) -> None:
         self._run("watch", self.process, room_id, user_id, sid, "1" if legacy else "0")
 
+    @_guarded
     def unwatch(self, room_id: str, sid: str) -> None:
         self._run("unwatch", self.process, room_id, sid)
 
+    @_guarded
     def watchers(self, room_id: str) -> set[str]:
         return set(self.redis.hkeys(self._key("r", room_id, "watch")))
 
+    @_guarded
     def fanout(self, room_id: str) -> Fanout:
         pipe = self.redis.pipeline(transaction=False)
         pipe.smembers(self._key("r", room_id, "idle"))
@@ -272,6 +306,7 @@ class RedisLive(LiveState):
         return Fanout(set(idle), int(legacy or 0) > 0)
 
     # -- liveness ----------------------------------------------------------
+    @_guarded
     def heartbeat(self) -> Heartbeat:
         rejoined, *offline = self._run("heartbeat", self.process, self.ttl)
         return Heartbeat(offline=list(offline), rejoined=rejoined == 1)

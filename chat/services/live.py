@@ -50,6 +50,7 @@ class LiveService:
         self.clock = clock
         self._lock = threading.Lock()
         self._typing: dict[tuple[str, str], _Typing] = {}  # (room, user) -> state
+        self._resend = False  # the shared state lost ours, and it is not back yet
 
     # -- presence ----------------------------------------------------------
     def connected(self, sid: str, session: Session, legacy: bool = False) -> None:
@@ -83,10 +84,12 @@ class LiveService:
         """Keep this process alive in the shared state; announce the users who went
         offline with a dead process; re-send this process's state if it was lost."""
         beat = self.presence.live.heartbeat()
-        if beat.rejoined:
-            self.presence.resend(self.store.member_room_ids)
         for user_id in beat.offline:
             self._went_offline(user_id)
+        if beat.rejoined or self._resend:
+            self._resend = True  # until it succeeds: a failure is retried next beat
+            self.presence.resend(self.store.member_room_ids)
+            self._resend = False
 
     # -- watching ----------------------------------------------------------
     def watch(self, user: User, sid: str, room_id: str) -> None:

@@ -4,17 +4,38 @@ This process's sockets (their sessions, what each watches) are kept here in memo
 they die with the process anyway, and closing a socket needs its id here. What other
 processes must see too (who is online, who watches, which online users are members of
 which room) goes through `live`, the shared live state (in memory for one process, in
-Redis for several: see `chat.domain.live`).
+Redis for several: see `chat.domain.live`). When the shared state cannot answer, each
+question falls back to this process's own view, and the failure is logged: a Redis
+hiccup may cost a notification or a presence event, never a sign-in or a post.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from ..domain.errors import LiveStateError
 from ..domain.live import Fanout, LiveState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _shared(ask: Callable[[], T], fallback: Callable[[], T]) -> T:
+    try:
+        return ask()
+    except LiveStateError as error:
+        log.warning("live state unavailable, this process's view only: %s", error)
+        return fallback()
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,7 +67,8 @@ class Presence:
             self._sockets[session.user_id].add(sid)
             if legacy:
                 self._legacy.add(sid)
-        return self.live.socket_opened(sid, session.user_id)
+            first_here = len(self._sockets[session.user_id]) == 1
+        return _shared(lambda: self.live.socket_opened(sid, session.user_id), lambda: first_here)
 
     def disconnect(self, sid: str) -> Session | None:
         """Forget a socket and what it watched; the session it had, if any. Whether
@@ -65,9 +87,10 @@ class Presence:
                 if not sockets:
                     self._sockets.pop(session.user_id, None)
         for room_id in watched:
-            self.live.unwatch(room_id, sid)
+            _shared(functools.partial(self.live.unwatch, room_id, sid), _nothing)
         if session:
-            self.live.socket_closed(sid, session.user_id)
+            user_id = session.user_id
+            _shared(lambda: self.live.socket_closed(sid, user_id), lambda: False)
         return session
 
     def session(self, sid: str) -> Session | None:
@@ -77,7 +100,7 @@ class Presence:
         with self._lock:
             self._watching[room_id][sid] = user_id
             legacy = sid in self._legacy
-        self.live.watch(room_id, user_id, sid, legacy)
+        _shared(lambda: self.live.watch(room_id, user_id, sid, legacy), _nothing)
 
     def unwatch(self, room_id: str, sid: str) -> None:
         with self._lock:
@@ -86,7 +109,7 @@ class Presence:
                 return
             if not watchers:
                 del self._watching[room_id]
-        self.live.unwatch(room_id, sid)
+        _shared(lambda: self.live.unwatch(room_id, sid), _nothing)
 
     def is_legacy(self, sid: str) -> bool:
         """Whether the socket is on the original namespace (SPEC 3.1)."""
@@ -97,16 +120,18 @@ class Presence:
 
     def is_online(self, user_id: str) -> bool:
         """A socket here settles it without asking the shared state."""
-        return bool(self._sockets.get(user_id)) or self.live.is_online(user_id)
+        return bool(self._sockets.get(user_id)) or _shared(
+            lambda: self.live.is_online(user_id), lambda: False
+        )
 
     def online_among(self, user_ids: Iterable[str]) -> set[str]:
         ids = set(user_ids)
         here = {u for u in ids if self._sockets.get(u)}
-        return here | self.live.online_among(ids - here)
+        return here | _shared(lambda: self.live.online_among(ids - here), set)
 
     def all_sockets_of(self, user_id: str) -> set[str]:
         """The user's sockets on every process (`sockets_of`: this one's only)."""
-        return self.sockets_of(user_id) | self.live.sockets_of(user_id)
+        return self.sockets_of(user_id) | _shared(lambda: self.live.sockets_of(user_id), set)
 
     def sockets_of(self, user_id: str) -> set[str]:
         with self._lock:
@@ -128,26 +153,31 @@ class Presence:
 
     def watchers(self, room_id: str) -> set[str]:
         """User ids with at least one socket watching the room, on any process."""
-        return self.live.watchers(room_id)
+        return _shared(lambda: self.live.watchers(room_id), lambda: self._local_watchers(room_id))
+
+    def _local_watchers(self, room_id: str) -> set[str]:
+        with self._lock:
+            return set(self._watching.get(room_id, {}).values())
 
     # -- the shared view: rooms of online users, per-message fan-out ---------------
     def came_online(self, user_id: str, room_ids: Iterable[str]) -> None:
-        self.live.came_online(user_id, room_ids)
+        _shared(lambda: self.live.came_online(user_id, room_ids), _nothing)
 
     def went_offline(self, user_id: str) -> None:
-        self.live.went_offline(user_id)
+        _shared(lambda: self.live.went_offline(user_id), _nothing)
 
     def member_added(self, room_id: str, user_id: str) -> None:
-        self.live.member_added(room_id, user_id)
+        _shared(lambda: self.live.member_added(room_id, user_id), _nothing)
 
     def member_removed(self, room_id: str, user_id: str) -> None:
-        self.live.member_removed(room_id, user_id)
+        _shared(lambda: self.live.member_removed(room_id, user_id), _nothing)
 
     def co_members(self, user_id: str) -> set[str]:
-        return self.live.co_members(user_id)
+        return _shared(lambda: self.live.co_members(user_id), set)
 
     def fanout(self, room_id: str) -> Fanout:
-        return self.live.fanout(room_id)
+        # Without it: no notifications, and `/` gets the message in case it watches.
+        return _shared(lambda: self.live.fanout(room_id), lambda: Fanout(set(), True))
 
     def resend(self, rooms_of: Callable[[str], list[str]]) -> None:
         """Send this process's sockets and watches to a shared state that lost them

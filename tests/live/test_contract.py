@@ -7,12 +7,14 @@ sharing a prefix, stand for two processes sharing one Redis.
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from chat.domain.errors import LiveStateError
 from chat.domain.live import Fanout, LiveState
 from chat.live.memory import MemoryLive
 from chat.live.redis import RedisLive
@@ -218,3 +220,11 @@ def test_a_process_whose_registration_was_lost_is_told_to_rejoin(make_redis_live
         a.redis.delete(key)
     assert a.heartbeat().rejoined is True
     assert a.heartbeat().rejoined is False
+
+
+def test_a_redis_that_does_not_answer_is_a_live_state_error():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nobody listens there once closed
+    with pytest.raises(LiveStateError):
+        RedisLive(f"redis://127.0.0.1:{port}/0")

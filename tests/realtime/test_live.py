@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chat.domain.errors import LiveStateError
+from chat.domain.live import Heartbeat
+from chat.live.memory import MemoryLive
 from tests.realtime.test_namespace import NS, call, events, watching  # noqa: F401
 
 
@@ -265,3 +268,62 @@ def test_online_over_rest_matches_the_event(client, sio, watching):  # noqa: F81
     bob_sock.disconnect(NS)
     users = client.get(f"/api/rooms/{room_id}/online", headers=owner.headers).json["users"]
     assert [u["id"] for u in users] == [owner.id]
+
+
+# -- when the shared live state fails ----------------------------------------------------
+
+
+class Unavailable:
+    """A live state whose every call fails, as RedisLive does when Redis is down."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise LiveStateError("connection refused")
+
+        return fail
+
+
+def test_a_live_state_failure_costs_neither_a_sign_in_nor_a_post(app, client, sio, auth, chat, api):
+    """Each question falls back to this process's own view: messages still arrive,
+    users on this process are still online, only the cross-process extras are lost."""
+    owner, bob, room_id = chat
+    app.extensions["chat"].presence.live = Unavailable()
+    owner_sock, bob_sock = sio(owner.token), sio(bob.token)
+    assert call(owner_sock, "join", {"room_id": room_id})["ok"] is True
+    assert client.get("/api/users/me", headers=bob.headers).status_code == 200
+    posted = api.post(bob, room_id, "still delivered")
+    assert events(owner_sock, "new_message") == [posted]
+    assert client.get(f"/api/users/{owner.id}", headers=bob.headers).json["online"] is True
+    online = client.get(f"/api/rooms/{room_id}/online", headers=bob.headers).json["users"]
+    assert [u["id"] for u in online] == [owner.id]
+    assert call(bob_sock, "typing", {"room_id": room_id, "typing": True})["ok"] is True
+    bob_sock.disconnect(NS)
+    assert api.history(owner, room_id)["messages"] == [posted]
+
+
+def test_a_lost_shared_state_is_sent_again(app, sio, auth, watching, api):  # noqa: F811
+    """Redis restarted empty (or took this process for dead): the next heartbeat says
+    so, and this process sends its sockets, their rooms and their watches again."""
+    owner, owner_sock, bob, bob_sock, room_id = watching
+    carol = auth.user("carol")
+    api.join(carol, room_id)
+    carol_sock = sio(carol.token)  # online, not watching
+
+    class Restarted(MemoryLive):
+        told = False
+
+        def heartbeat(self):
+            first, self.told = not self.told, True
+            return Heartbeat(rejoined=first)
+
+    fresh = Restarted()
+    services = app.extensions["chat"]
+    services.presence.live = fresh
+    assert fresh.watchers(room_id) == set()
+    services.live.heartbeat()
+    assert fresh.watchers(room_id) == {owner.id, bob.id}
+    assert fresh.online_among([owner.id, bob.id, carol.id]) == {owner.id, bob.id, carol.id}
+    assert fresh.fanout(room_id).idle == {carol.id}
+    events(carol_sock)
+    posted = api.post(owner, room_id, "after the restart")
+    assert events(carol_sock) == [("notification", {"room_id": room_id, "message": posted})]
