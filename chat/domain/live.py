@@ -71,6 +71,11 @@ class LiveState(ABC):
     def member_removed(self, room_id: str, user_id: str) -> None: ...
 
     @abstractmethod
+    def forget_room(self, room_id: str) -> None:
+        """A deleted room: it has no online members, idle members or watchers any more
+        (each process unwatches its own sockets first)."""
+
+    @abstractmethod
     def co_members(self, user_id: str) -> set[str]:
         """Online users who share a room with this one (whose presence they see)."""
 

@@ -86,6 +86,13 @@ class MemoryLive(LiveState):
             self._drop(self._online, room_id, user_id)
             self._drop(self._idle, room_id, user_id)
 
+    def forget_room(self, room_id: str) -> None:
+        with self._lock:
+            for user_id in self._online.pop(room_id, set()):
+                self._rooms.get(user_id, set()).discard(room_id)
+            for table in (self._idle, self._watching, self._watch_counts, self._legacy):
+                table.pop(room_id, None)
+
     def co_members(self, user_id: str) -> set[str]:
         with self._lock:
             found: set[str] = set()

@@ -12,6 +12,7 @@ Keys (all under a prefix, `chat:live:` by default):
     r:<room>:watch        HASH   user -> sockets watching
     r:<room>:idle         SET    online members with no socket watching
     r:<room>:legacy       STRING sockets on the original namespace watching
+                                 (a deleted room's r:<room>:* keys are dropped)
 
 Every change is one Lua script, so the checks and the writes it makes are atomic across
 processes (a user connecting on A while their last socket closes on B ends online, and
@@ -114,6 +115,16 @@ local px, room, u = ARGV[1], ARGV[2], ARGV[3]
 redis.call('SREM', px..'u:'..u..':rooms', room)
 redis.call('SREM', px..'r:'..room..':online', u)
 redis.call('SREM', px..'r:'..room..':idle', u)
+return 1
+"""
+
+_FORGET_ROOM = """
+local px, room = ARGV[1], ARGV[2]
+for _, u in ipairs(redis.call('SMEMBERS', px..'r:'..room..':online')) do
+  redis.call('SREM', px..'u:'..u..':rooms', room)
+end
+redis.call('DEL', px..'r:'..room..':online', px..'r:'..room..':idle',
+           px..'r:'..room..':watch', px..'r:'..room..':legacy')
 return 1
 """
 
@@ -223,6 +234,7 @@ class RedisLive(LiveState):
                 "member_added": _MEMBER_ADDED,
                 "member_removed": _MEMBER_REMOVED,
                 "co_members": _CO_MEMBERS,
+                "forget_room": _FORGET_ROOM,
                 "watch": _WATCH,
                 "unwatch": _UNWATCH,
                 "heartbeat": _HEARTBEAT,
@@ -279,6 +291,10 @@ class RedisLive(LiveState):
     @_guarded
     def member_removed(self, room_id: str, user_id: str) -> None:
         self._run("member_removed", room_id, user_id)
+
+    @_guarded
+    def forget_room(self, room_id: str) -> None:
+        self._run("forget_room", room_id)
 
     @_guarded
     def co_members(self, user_id: str) -> set[str]:

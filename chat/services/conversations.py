@@ -33,8 +33,8 @@ class ConversationService:
         user_id: str | None = None,
     ) -> tuple[Room, bool]:
         """The pair's room, (room, True) when this call made it. The other person is
-        named by exactly one of username, email or id; a deleted account is not found
-        (404), and nobody has a conversation with themself (422)."""
+        named by exactly one of username, email or id; a deleted or unverified account is
+        not found (404), and nobody has a conversation with themself (422)."""
         other = self._find(username, email, user_id)
         if other.id == user.id:
             field = "user_id" if user_id else ("email" if email else "username")
@@ -50,7 +50,8 @@ class ConversationService:
             found = self.store.get_user(user_id)
         else:
             found = self.store.get_user_by_login(username or email or "")
-        if found is None or found.deleted:
+        # A deleted account, or one still waiting for its email code, is nobody to talk to.
+        if found is None or found.deleted or not found.verified:
             raise NotFound("No such user.")
         return found
 

@@ -143,9 +143,13 @@ class Presence:
             return {sid for sid, s in self._sessions.items() if s.session_id in wanted}
 
     def forget_room(self, room_id: str) -> None:
-        """Nobody watches a deleted room any more."""
+        """Nobody watches a deleted room any more, here or in the shared state (every
+        process is told, and each unwatches its own sockets)."""
         with self._lock:
-            self._watching.pop(room_id, None)
+            sids = list(self._watching.pop(room_id, {}))
+        for sid in sids:
+            _shared(functools.partial(self.live.unwatch, room_id, sid), _nothing)
+        _shared(lambda: self.live.forget_room(room_id), _nothing)
 
     def watching_count(self, room_id: str) -> int:
         """How many of this process's sockets watch the room (O(1): for metrics)."""

@@ -20,14 +20,13 @@ def listing(client, who, **query):
     return response.json
 
 
-def mark_deleted(app, user_id: str) -> None:
-    """Account deletion is another issue's route; here the store's flag is set directly,
-    as that route would leave it."""
+def mark_unverified(app, user_id: str) -> None:
+    """As an account registered under EMAIL_VERIFICATION is until its code comes back."""
     store = app.extensions["chat"].store
     if hasattr(store, "_conn"):
-        store._conn.execute("UPDATE users SET deleted = 1 WHERE id = ?", (user_id,))
+        store._conn.execute("UPDATE users SET verified = 0 WHERE id = ?", (user_id,))
     else:
-        store._users.update_one({"_id": user_id}, {"$set": {"deleted": True}})
+        store._users.update_one({"_id": user_id}, {"$set": {"verified": False}})
 
 
 @pytest.mark.parametrize("by", ["username", "email", "user_id"])
@@ -64,11 +63,20 @@ def test_not_with_yourself(client, auth):
     assert listing(client, alice)["conversations"] == []
 
 
-def test_not_with_nobody_or_a_deleted_account(app, client, auth):
+def test_not_with_nobody_a_deleted_or_an_unverified_account(app, client, auth):
     alice = auth.user("alice")
     gone = auth.user("gone")
-    mark_deleted(app, gone.id)
-    for body in ({"username": "nobody"}, {"user_id": "0" * 24}, {"user_id": gone.id}):
+    deleted = client.delete("/api/users/me", json={"password": gone.password}, headers=gone.headers)
+    assert deleted.status_code == 204, deleted.json
+    waiting = auth.user("waiting")
+    mark_unverified(app, waiting.id)
+    for body in (
+        {"username": "nobody"},
+        {"user_id": "0" * 24},
+        {"user_id": gone.id},
+        {"user_id": waiting.id},
+        {"username": "waiting"},
+    ):
         response = open_with(client, alice, **body)
         assert response.status_code == 404, body
         assert response.json["code"] == "not_found"

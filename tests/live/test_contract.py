@@ -228,3 +228,17 @@ def test_a_redis_that_does_not_answer_is_a_live_state_error():
         port = sock.getsockname()[1]  # nobody listens there once closed
     with pytest.raises(LiveStateError):
         RedisLive(f"redis://127.0.0.1:{port}/0")
+
+
+def test_a_deleted_room_is_forgotten(live):
+    online(live, "ann", "a1", ["r1", "r2"])
+    online(live, "bob", "b1", ["r1"])
+    live.watch("r1", "ann", "a1", legacy=True)
+    live.unwatch("r1", "a1")  # each process unwatches its own sockets first
+    live.forget_room("r1")
+    assert live.fanout("r1") == Fanout(set(), False)
+    assert live.watchers("r1") == set()
+    assert live.co_members("bob") == set()
+    assert live.co_members("ann") == set()
+    assert live.fanout("r2").idle == {"ann"}
+    live.forget_room("r1")  # again: nothing

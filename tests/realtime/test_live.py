@@ -192,6 +192,18 @@ def test_presence_reaches_new_room_mates(client, sio, auth, api):
     assert presence_of(alice_sock) == [(carol.id, False)]
 
 
+def test_a_deleted_room_no_longer_links_its_members(client, sio, chat):
+    owner, bob, room_id = chat
+    owner_sock = sio(owner.token)
+    bob_sock = sio(bob.token)
+    call(bob_sock, "join", {"room_id": room_id})
+    assert presence_of(owner_sock) == [(bob.id, True)]
+    assert client.delete(f"/api/rooms/{room_id}", headers=owner.headers).status_code == 204
+    events(owner_sock)
+    bob_sock.disconnect(NS)  # no room in common any more: the owner hears nothing
+    assert presence_of(owner_sock) == []
+
+
 # -- notifications ---------------------------------------------------------------------
 
 
