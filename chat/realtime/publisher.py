@@ -19,7 +19,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from ..domain.models import Message, Room, User
+from ..domain.models import Message, Role, Room, User
 from ..ops.metrics import FANOUT, MESSAGES_STORED
 from ..schemas.events import LEGACY_SERVER_EVENTS, SERVER_EVENTS
 from ..schemas.viewer import viewing_as
@@ -95,13 +95,25 @@ class SocketPublisher:
         self._emit("member_removed", {"room_id": room.id, "user": user}, to)
         self._stop_watching(room.id, user.id)
 
+    def _room_and_members(self, room_id: str) -> list[str]:
+        """The room's watchers and its connected members who are not watching it (one
+        look-up in the live state): a room's own news reaches everyone whose client
+        lists it. Socket.IO sends each socket one copy, whatever channels it is in."""
+        idle = self.presence.fanout(room_id).idle
+        return [room_channel(room_id), *(user_channel(u) for u in sorted(idle))]
+
     def room_updated(self, room: Room) -> None:
-        self._emit("room_updated", {"room_id": room.id, "room": room}, room_channel(room.id))
+        payload = {"room_id": room.id, "room": room}
+        self._emit("room_updated", payload, self._room_and_members(room.id))
+
+    def member_updated(self, room: Room, user: User, role: Role) -> None:
+        payload = {"room_id": room.id, "user": user, "role": role}
+        self._emit("member_updated", payload, [room_channel(room.id), user_channel(user.id)])
 
     def room_deleted(self, room: Room) -> None:
         """Announce, then empty the room's channel on every process: the queue carries
         `close_room` after the announcement, in order."""
-        self._emit("room_deleted", {"room_id": room.id}, room_channel(room.id))
+        self._emit("room_deleted", {"room_id": room.id}, self._room_and_members(room.id))
         for namespace in (NAMESPACE, LEGACY_NAMESPACE):
             self.socketio.close_room(room_channel(room.id), namespace=namespace)
         self.presence.forget_room(room.id)

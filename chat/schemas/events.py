@@ -107,6 +107,10 @@ class MembershipEvent(Schema):
     user = fields.Nested(PublicUserOut, required=True)
 
 
+class MemberUpdatedEvent(MembershipEvent):
+    role = fields.String(required=True, metadata={"enum": ["owner", "admin", "member"]})
+
+
 class RoomUpdatedEvent(Schema):
     room_id = fields.String(required=True)
     room = fields.Nested(PublicRoomOut, required=True)
@@ -258,13 +262,19 @@ SERVER_EVENTS = {
             "room_updated",
             RoomUpdatedEvent,
             "The room's settings or owner changed (an edit, a handover, a transfer).",
-            ROOM,
+            f"{ROOM} and its connected members' sockets",
         ),
         ServerEvent(
             "room_deleted",
             RoomDeletedEvent,
             "The owner deleted the room; its sockets stop watching it.",
-            ROOM,
+            f"{ROOM} and its connected members' sockets",
+        ),
+        ServerEvent(
+            "member_updated",
+            MemberUpdatedEvent,
+            "The owner made a member an admin or a plain member.",
+            f"{ROOM} and that member's sockets",
         ),
         ServerEvent(
             "member_removed",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from ..domain.models import Message, Room, User
+from ..domain.models import Message, Role, Room, User
 
 
 class Publisher(Protocol):
@@ -27,6 +27,8 @@ class Publisher(Protocol):
         """Also stops the removed user's sockets watching the room, on every process."""
 
     def room_updated(self, room: Room) -> None: ...
+
+    def member_updated(self, room: Room, user: User, role: Role) -> None: ...
 
     def room_deleted(self, room: Room) -> None: ...
 

@@ -276,6 +276,8 @@ class RoomService:
         member = self.store.get_user(member_id)
         if member is None:
             raise NotFound("No such user.")
+        if role != "owner":
+            self.publisher.member_updated(room, member, role)
         return self._member(room.id, member)
 
     def _live_user(self, user_id: str) -> User:

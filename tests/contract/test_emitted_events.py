@@ -101,6 +101,14 @@ def test_every_server_event_and_ack_matches_its_schema(app, sio, auth, api, room
         f"/api/rooms/{room_id}", json={"description": "d"}, headers=owner_headers
     )
     assert changed.status_code == 200  # room_updated
+    promoted = client.patch(
+        f"/api/rooms/{room_id}/members/{dave.id}", json={"role": "admin"}, headers=owner_headers
+    )
+    assert promoted.status_code == 200  # member_updated
+    demoted = client.patch(
+        f"/api/rooms/{room_id}/members/{dave.id}", json={"role": "member"}, headers=owner_headers
+    )
+    assert demoted.status_code == 200
     removed = client.delete(f"/api/rooms/{room_id}/members/{dave.id}", headers=owner_headers)
     assert removed.status_code == 204  # member_removed
     invited = client.post(

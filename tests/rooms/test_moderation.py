@@ -158,6 +158,26 @@ def test_room_updated_reaches_the_watchers(client, sio, team):
     assert "last_read_seq" not in updated["room"] and "unread_count" not in updated["room"]
 
 
+def test_room_updated_and_deleted_reach_members_not_watching_and_no_outsider(
+    client, auth, sio, team
+):
+    """A connected member's client lists the room even when it shows another: the news
+    reaches their sockets too, once each; a stranger's socket hears nothing."""
+    owner, ann, bob, cat, room_id = team
+    idle, watching = sio(cat.token), sio(bob.token)
+    call(watching, "join", {"room_id": room_id})
+    stranger = sio(auth.user("zed").token)
+    for sock in (idle, watching, stranger):
+        events(sock)
+    patch_room(client, ann, room_id, name="renamed")
+    assert [e["room"]["name"] for e in events(idle, "room_updated")] == ["renamed"]
+    assert [e["room"]["name"] for e in events(watching, "room_updated")] == ["renamed"]
+    assert client.delete(f"/api/rooms/{room_id}", headers=owner.headers).status_code == 204
+    assert events(idle, "room_deleted") == [{"room_id": room_id}]
+    assert events(watching, "room_deleted") == [{"room_id": room_id}]
+    assert events(stranger) == []
+
+
 # -- DELETE /api/rooms/<id> ---------------------------------------------------------
 
 
@@ -316,6 +336,24 @@ def test_the_owner_makes_admins_and_members(client, api, team):
         bob.id: "admin",
         cat.id: "member",
     }
+
+
+def test_member_updated_reaches_the_room_and_the_member(client, auth, sio, team):
+    owner, ann, bob, cat, room_id = team
+    bobs, watcher = sio(bob.token), sio(ann.token)
+    call(watcher, "join", {"room_id": room_id})
+    stranger = sio(auth.user("zed").token)
+    for sock in (bobs, watcher, stranger):
+        events(sock)
+    assert set_role(client, owner, room_id, bob.id, "admin").status_code == 200
+    for sock in (bobs, watcher):
+        [update] = events(sock, "member_updated")
+        assert update["room_id"] == room_id and update["role"] == "admin"
+        assert update["user"]["id"] == bob.id and "email" not in update["user"]
+    assert events(stranger) == []
+    refused = set_role(client, ann, room_id, cat.id, "admin")
+    assert refused.status_code == 403
+    assert events(bobs, "member_updated") == [] and events(watcher, "member_updated") == []
 
 
 def test_ownership_is_handed_over_in_one_step(client, api, sio, team):
