@@ -49,6 +49,9 @@ class Config:
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
     CORS_ORIGINS = _env("CORS_ORIGINS", "")
 
+    # Only this algorithm is accepted when a token is read (never `none`, never another).
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
     JWT_ACCESS_TOKEN_EXPIRES = _seconds("JWT_ACCESS_TOKEN_EXPIRES", 15 * 60)
     JWT_REFRESH_TOKEN_EXPIRES = _seconds("JWT_REFRESH_TOKEN_EXPIRES", 30 * 24 * 3600)
 
@@ -83,6 +86,22 @@ class Config:
     PRESENCE_HEARTBEAT = float(_env("PRESENCE_HEARTBEAT", "5") or 5)
     HOST = _env("HOST", "127.0.0.1")
     PORT = _int("PORT", 5000)
+    # How many proxies in front (Heroku's router, nginx) may set X-Forwarded-For/-Proto;
+    # 0 (the default) trusts none, so a client cannot claim another address.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+
+    # Abuse limits, in Flask-Limiter's notation (README, Configuration).
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STRATEGY = _env("RATELIMIT_STRATEGY", "fixed-window")
+    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "600 per minute")
+    RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "20 per hour")
+    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_VERIFY = _env("RATELIMIT_VERIFY", "10 per minute")
+    RATELIMIT_MESSAGES = _env("RATELIMIT_MESSAGES", "30 per 10 seconds")
+    RATELIMIT_CONNECT = _env("RATELIMIT_CONNECT", "60 per minute")
+    # One socket's events of every kind; beyond, it is answered rate_limited (it stays).
+    RATELIMIT_SOCKET_EVENTS = _env("RATELIMIT_SOCKET_EVENTS", "20 per second")
     TESTING = False
 
 
@@ -94,3 +113,4 @@ class TestConfig(Config):
     DATABASE_URL = None  # tests always pass their own store URL
     SOCKETIO_MESSAGE_QUEUE = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash hundreds of passwords
+    RATELIMIT_ENABLED = False  # the limits have tests of their own (tests/limits/)

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .cli import register_cli
@@ -18,6 +19,7 @@ from .concurrency import hub
 from .domain.store import Store
 from .extensions import api, cors, jwt, socketio
 from .http.errors import register_error_handlers
+from .http.limits import init_limits
 from .http.openapi import api_settings
 from .http.security import install_security_headers
 from .live import open_live
@@ -28,6 +30,7 @@ from .realtime import LEGACY_NAMESPACE, NAMESPACE
 from .realtime.control import control_for
 from .realtime.publisher import SocketPublisher
 from .services import AccountSettings, build_services
+from .services.limits import Budgets
 from .services.presence import Presence
 from .services.verification import Mailer, VerificationSettings
 from .store import open_store
@@ -67,11 +70,13 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
         presence,
         app.config["PASSWORD_HASH_METHOD"],
         _account_settings(app),
+        *_budgets(app),
         typing_timeout=float(app.config["TYPING_TIMEOUT"]),
     )
     app.extensions["chat"] = services
     _init_extensions(app)
     _register_blueprints(app)
+    init_limits(app)
     register_error_handlers(app)  # after flask-smorest's, which it replaces
     install_security_headers(app)
     install_request_logging(app)
@@ -100,6 +105,28 @@ def _every(app: Flask, seconds: float, job: Callable[[], object]) -> None:
                 app.logger.exception("periodic %s failed", getattr(job, "__name__", job))
 
     socketio.start_background_task(loop)
+
+
+def _budgets(app: Flask) -> tuple[Budgets, Budgets]:
+    """The chat's own budgets, in Flask-Limiter's storage and notation; and a socket's
+    event budget, kept in this process (a socket lives in one)."""
+    enabled, strategy = app.config["RATELIMIT_ENABLED"], app.config["RATELIMIT_STRATEGY"]
+    shared = Budgets(
+        app.config["RATELIMIT_STORAGE_URI"],
+        {
+            "messages": app.config["RATELIMIT_MESSAGES"],
+            "connect": app.config["RATELIMIT_CONNECT"],
+        },
+        strategy=strategy,
+        enabled=enabled,
+    )
+    local = Budgets(
+        "memory://",
+        {"socket": app.config["RATELIMIT_SOCKET_EVENTS"]},
+        strategy=strategy,
+        enabled=enabled,
+    )
+    return shared, local
 
 
 def _load_secrets(app: Flask) -> None:
@@ -187,6 +214,11 @@ def _init_extensions(app: Flask) -> None:
     )
     socketio.on_namespace(ChatNamespace(NAMESPACE))
     socketio.on_namespace(LegacyNamespace(LEGACY_NAMESPACE))
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        # Outermost, around Socket.IO's middleware too: every request, HTTP or socket,
+        # sees the client's address as the trusted proxies passed it on.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _register_blueprints(app: Flask) -> None:

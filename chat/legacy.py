@@ -12,6 +12,7 @@ from .auth import tokens
 from .domain.errors import Forbidden
 from .domain.models import Message, Page, Room, User
 from .http import Blueprint, authenticated, me, services
+from .http.limits import login_limits, register_limit
 from .schemas.inputs import HistoryQuery
 from .schemas.legacy import (
     LegacyCreateRoomIn,
@@ -41,6 +42,7 @@ def _acting(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/register")
+@register_limit
 @bp.arguments(LegacyRegisterIn, as_kwargs=True)
 @bp.response(201, MeOut)
 @bp.alt_response(409, "CONFLICT")
@@ -49,6 +51,7 @@ def register(**account: Any) -> User:
 
 
 @bp.post("/login")
+@login_limits
 @bp.arguments(LegacyLoginIn)
 @bp.response(200, TokensOut)
 @bp.alt_response(401, "UNAUTHORIZED")

@@ -4,12 +4,14 @@ from typing import Any
 
 from ..domain.models import User
 from ..http import authenticated, refresh_authenticated, services
+from ..http.limits import login_limits, register_limit, verify_limits
 from ..schemas.inputs import LoginIn, LogoutIn, RegisterIn, ResendIn, VerifyIn
 from ..schemas.outputs import AccessTokenOut, MeOut, TokensOut
 from . import bp, tokens
 
 
 @bp.post("/register")
+@register_limit
 @bp.arguments(RegisterIn, as_kwargs=True)
 @bp.response(201, MeOut)
 @bp.alt_response(409, "CONFLICT")
@@ -25,6 +27,7 @@ def register(**account: Any) -> User:
 
 
 @bp.post("/verify")
+@verify_limits
 @bp.arguments(VerifyIn, as_kwargs=True)
 @bp.response(200, MeOut)
 @bp.alt_response(409, "CONFLICT")
@@ -37,6 +40,7 @@ def verify(email: str, code: str) -> User:
 
 
 @bp.post("/verify/resend")
+@verify_limits
 @bp.arguments(ResendIn, as_kwargs=True)
 @bp.response(204)
 def resend(email: str) -> None:
@@ -49,6 +53,7 @@ def resend(email: str) -> None:
 
 
 @bp.post("/login")
+@login_limits
 @bp.arguments(LoginIn)
 @bp.response(200, TokensOut)
 @bp.alt_response(401, "UNAUTHORIZED")

@@ -74,6 +74,10 @@ class RateLimited(ChatError):
         super().__init__(message)
         self.retry_after = max(int(retry_after), 1)
 
+    def to_dict(self) -> dict[str, Any]:
+        """With `retry_after`, so a socket client, which sees no header, knows too."""
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
 
 class Unavailable(ChatError):
     status = 503

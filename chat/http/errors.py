@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask_limiter.errors import RateLimitExceeded
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..domain.errors import ChatError, Internal, StoreError, Unavailable
+from ..domain.errors import ChatError, Internal, RateLimited, StoreError, Unavailable
 from ..schemas.validation import invalid
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,11 @@ def json_error(status: int, message: str, code: str, errors: Any = None) -> tupl
 
 
 def render(error: ChatError) -> tuple[Response, int]:
-    response, status = json_error(error.status, error.message, error.code, error.errors)
+    response = jsonify(error.to_dict())
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
-    return response, status
+    return response, error.status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -43,6 +44,13 @@ def register_error_handlers(app: Flask) -> None:
     def _store_down(error: StoreError) -> Any:
         log.error("store unavailable: %s", error)
         return render(Unavailable())
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded) -> Any:
+        from .limits import retry_after
+
+        message = f"Too many requests ({error.description}); try again later."
+        return render(RateLimited(message, retry_after=retry_after()))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

@@ -24,7 +24,7 @@ from flask_socketio import (
     leave_room,
 )
 
-from ..domain.errors import ChatError, Unauthorized
+from ..domain.errors import ChatError, RateLimited, Unauthorized
 from ..domain.models import User
 from ..extensions import socketio
 from ..http import services
@@ -86,6 +86,9 @@ def event(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
         started = time.perf_counter()
         user: User | None = None
         try:
+            services().socket_budget.spend(
+                "socket", current_sid(), "This socket is sending events too fast."
+            )
             user = self.current_user()
             if len(args) != 1 or not isinstance(args[0], dict):
                 raise ChatError("Send one payload, an object, with the event.")
@@ -121,6 +124,10 @@ class SocketNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         """Refuse a bad, expired or non-access token, or one whose session ended, with
         `unauthorized`."""
+        try:  # a client reconnecting in a loop slows itself down, nobody else
+            services().budgets.spend("connect", request.remote_addr or "")
+        except RateLimited as limited:
+            raise ConnectionRefusedError("rate_limited") from limited
         session = self._authenticate(_token(auth))
         if session is None:
             raise ConnectionRefusedError("unauthorized")

@@ -21,6 +21,9 @@ class ErrorOut(Schema):
         keys=fields.String(),
         metadata={"description": "Per offending field, its messages (invalid input only)."},
     )
+    retry_after = fields.Integer(
+        metadata={"description": "Seconds to wait (`rate_limited` only; also `Retry-After`)."}
+    )
 
 
 class PublicUserOut(Schema):

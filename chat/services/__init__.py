@@ -9,6 +9,7 @@ from ..domain.store import Store
 from .accounts import AccountService
 from .conversations import ConversationService
 from .events import Publisher
+from .limits import Budgets
 from .live import LiveService
 from .messages import MessageService
 from .passwords import Hasher
@@ -28,6 +29,8 @@ class Services:
     verification: VerificationService
     conversations: ConversationService
     live: LiveService
+    budgets: Budgets  # shared between processes when RATELIMIT_STORAGE_URI says so
+    socket_budget: Budgets  # one socket's events: that socket's process alone
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ def build_services(
     presence: Presence,
     hash_method: str,
     accounts: AccountSettings,
+    budgets: Budgets,
+    socket_budget: Budgets,
     typing_timeout: float = 5.0,
 ) -> Services:
     """Wire the services around one store, publisher and presence registry."""
@@ -59,8 +64,10 @@ def build_services(
             store, publisher, presence, hasher, verification, rooms, accounts.session_lifetime
         ),
         rooms=rooms,
-        messages=MessageService(store, rooms, publisher, presence),
+        messages=MessageService(store, rooms, publisher, presence, budgets),
         verification=verification,
         conversations=ConversationService(store, rooms, presence),
         live=LiveService(store, rooms, presence, publisher, typing_timeout),
+        budgets=budgets,
+        socket_budget=socket_budget,
     )

@@ -12,6 +12,7 @@ from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.models import Membership, Message, Page, ReadState, User, now
 from ..domain.store import Store
 from .events import Publisher
+from .limits import Budgets
 from .presence import Presence
 from .rooms import MANAGERS, RoomService
 
@@ -28,11 +29,19 @@ def search_words(query: str) -> list[str]:
 
 
 class MessageService:
-    def __init__(self, store: Store, rooms: RoomService, publisher: Publisher, presence: Presence):
+    def __init__(
+        self,
+        store: Store,
+        rooms: RoomService,
+        publisher: Publisher,
+        presence: Presence,
+        budgets: Budgets,
+    ):
         self.store = store
         self.rooms = rooms
         self.publisher = publisher
         self.presence = presence
+        self.budgets = budgets
         # Store-then-announce under a per-room lock: without it, two posts could be
         # announced in the opposite order to their seqs.
         self._ordering = StripedLock()
@@ -45,8 +54,13 @@ class MessageService:
         reply_to: str | None = None,
         client_id: str | None = None,
     ) -> tuple[Message, bool]:
-        """Store and announce; (message, False) when `client_id` repeats an earlier post."""
+        """Store and announce; (message, False) when `client_id` repeats an earlier post.
+
+        Every post counts against the user's `messages` budget (RATELIMIT_MESSAGES),
+        whichever way it came, REST, Socket.IO or an original route; so does a repeat,
+        which the store only recognises later."""
         room, _ = self.rooms.require_member(user, room_id)
+        self.budgets.spend("messages", user.id, "You are sending messages too fast.")
         if reply_to and self.store.get_message(room.id, reply_to) is None:
             raise Invalid(errors={"reply_to": ["No such message in this room."]})
         with self._ordering(room.id):

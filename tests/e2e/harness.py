@@ -196,6 +196,9 @@ def server_env(
         PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         SECRET_KEY="e2e-secret-key-0123456789abcdef0123456789abcdef",
         JWT_SECRET_KEY="e2e-jwt-secret-key-0123456789abcdef0123456789abcdef",
+        # The tests send bursts far above the default message limit; the limits have
+        # tests of their own (tests/limits/, and an end-to-end one that turns them on).
+        RATELIMIT_ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
