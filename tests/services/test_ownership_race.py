@@ -20,6 +20,7 @@ from chat.domain.models import User
 from chat.domain.store import Store
 from chat.mail import LogMailer
 from chat.services import AccountSettings, Services, build_services
+from chat.services.limits import Budgets
 from chat.services.passwords import Hasher
 from chat.services.presence import Presence
 from chat.services.rooms import RoomService
@@ -37,7 +38,8 @@ class Silent:
 
 def services(store: Store) -> Services:
     settings = AccountSettings(LogMailer(), VerificationSettings(), timedelta(hours=1))
-    return build_services(store, Silent(), Presence(), "pbkdf2:sha256:1", settings)  # type: ignore[arg-type]
+    off = Budgets("memory://", {}, enabled=False)
+    return build_services(store, Silent(), Presence(), "pbkdf2:sha256:1", settings, off, off)  # type: ignore[arg-type]
 
 
 def room_service(store: Store) -> RoomService:
