@@ -113,12 +113,27 @@ function fdCount(pid) {
   }
 }
 
-/** CPU of the servers and of this process over a window of wall time. */
+/** Busy and stolen ticks of each core so far, from /proc/stat. */
+function coreTicks() {
+  const cores = [];
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const match = /^cpu(\d+) (.*)$/.exec(line);
+    if (!match) continue;
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = match[2].split(" ").map(Number);
+    cores.push({ core: Number(match[1]), busy: user + nice + system + irq + softirq, steal, idle: idle + iowait });
+  }
+  return cores;
+}
+
+/** CPU of the servers, of each core and of this process over a window of wall time. */
 class Meter {
   constructor(pids) {
     this.pids = pids;
+    this.helpers = job.helper_pids ?? []; // e.g. Redis: part of the work, not a server
     this.wall = now();
+    this.cores = coreTicks();
     this.cpu = pids.map(cpuSeconds);
+    this.helperCpu = this.helpers.map(cpuSeconds);
     this.self = process.cpuUsage();
     // The histogram holds whole timer periods: less the period, what remains is how
     // late this process was to run a ready callback.
@@ -134,9 +149,21 @@ class Meter {
       return { pid, cpu_s: round(used), cpu_pct: round((100 * used) / seconds, 1), rss_kb: rssKb(pid) };
     });
     const ownSeconds = (own.user + own.system) / 1e6;
+    // Per core, what share of the window it was busy (anyone's work) or stolen by the host.
+    const cores = coreTicks().map((after, i) => {
+      const before = this.cores[i];
+      const pct = (ticks) => round((100 * ticks) / CLK_TCK / seconds, 1);
+      return { core: after.core, busy_pct: pct(after.busy - before.busy), steal_pct: pct(after.steal - before.steal) };
+    });
+    const helpers = this.helpers.map((pid, i) => {
+      const used = cpuSeconds(pid) - this.helperCpu[i];
+      return { pid, cpu_s: round(used), cpu_pct: round((100 * used) / seconds, 1) };
+    });
     return {
       seconds,
       servers,
+      helpers,
+      cores,
       generator: {
         cpu_s: round(ownSeconds),
         cpu_pct: round((100 * ownSeconds) / seconds, 1),
@@ -467,6 +494,8 @@ async function load() {
     delivered_unacked: deliveredUnacked,
     foreign,
     servers: measured.servers,
+    helpers: measured.helpers,
+    cores: measured.cores,
     generator: measured.generator,
   };
 }
@@ -527,6 +556,8 @@ async function idle() {
     rss_per_conn_kb: held ? round((rssAfter - rssBefore) / held, 1) : null,
     server_fds: fdsAfter === null ? null : fdsAfter - fdsBefore,
     servers: measured.servers,
+    helpers: measured.helpers,
+    cores: measured.cores,
     generator: measured.generator,
   };
 }
@@ -582,6 +613,8 @@ async function history() {
     requests_per_s: round(count / measured.seconds, 1),
     latency_ms: samples.summary(),
     servers: measured.servers,
+    helpers: measured.helpers,
+    cores: measured.cores,
     generator: measured.generator,
   };
 }

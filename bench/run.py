@@ -67,6 +67,10 @@ WARMUP = 0.5 if TINY else 1.0
 HISTORY = int(_env("BENCH_HISTORY", "2000" if TINY else "100000" if QUICK else "1000000"))
 IDLE = int(_env("BENCH_IDLE", "50" if TINY else "2000" if QUICK else "10000"))
 REDIS_URL = _env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Other people's work on our cores, in % of a core: above NOISE_LIMIT a run is noisy and
+# is tried again while NOISE_BUDGET seconds (for waiting and retrying) last.
+NOISE_LIMIT = float(_env("BENCH_NOISE_LIMIT", "10"))
+NOISE_BUDGET = float(_env("BENCH_NOISE_BUDGET", "0" if TINY else "60" if QUICK else "120"))
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,7 @@ class Server:
         return self.proc.pid  # taskset execs the server: the same process
 
     def start(self) -> Server:
+        STARTED.append(self)
         self.port = free_port()
         script = "wsgi.py" if self.kind == "chat" else "bench/relay.py"
         env = server_env(self.mode, self.port, **self.env)
@@ -236,6 +241,17 @@ class Server:
     def tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+STARTED: list[Server] = []  # for the post-mortem of a failed run
+
+
+def post_mortem() -> None:
+    for server in STARTED:
+        code = server.proc.poll() if server.proc else None
+        state = "running" if code is None else f"exited with {code}"
+        print(f"--- {server.kind} {server.mode} :{server.port} ({state}): {server.log}")
+        print(server.tail(20))
 
 
 @contextmanager
@@ -318,13 +334,111 @@ def loadgen(job: dict[str, Any], timeout: float) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def core_busy() -> dict[int, tuple[int, int]]:
+    """(busy, all) ticks of each core so far, from /proc/stat."""
+    ticks = {}
+    with open("/proc/stat") as stat:
+        for line in stat:
+            name, *values = line.split()
+            if name.startswith("cpu") and name != "cpu":
+                numbers = [int(v) for v in values[:8]]
+                idle = numbers[3] + numbers[4]
+                ticks[int(name[3:])] = (sum(numbers) - idle, sum(numbers))
+    return ticks
+
+
+class Noise:
+    """Other work on the cores we measure on: waited out before a run, measured during it.
+
+    Other engineers' test-suites share this machine. A run during which anyone else kept
+    one of our cores busy more than NOISE_LIMIT % is done again, while the budget lasts;
+    the quietest attempt is kept, and its noise is reported beside its figures.
+    """
+
+    def __init__(self, budget: float):
+        self.budget = budget
+        self.spent = 0.0
+
+    def wait_for_quiet(self, limit_s: float = 10.0) -> None:
+        """Until our cores are idle (our servers are, between runs), within the budget."""
+        if self.budget <= 0:
+            return
+        started = time.monotonic()
+        watched = cores()[:2]
+        while True:
+            before = core_busy()
+            time.sleep(0.5)
+            after = core_busy()
+            busy = max(
+                100 * (after[c][0] - before[c][0]) / max(1, after[c][1] - before[c][1])
+                for c in watched
+            )
+            waited = time.monotonic() - started
+            if busy <= NOISE_LIMIT or waited >= limit_s or self.spent + waited >= self.budget:
+                self.spent += max(0.0, waited - 0.5)
+                return
+
+    @staticmethod
+    def of(result: dict[str, Any], servers: tuple[Server, ...]) -> float:
+        """% of a core that was neither our servers nor the generator, on our busiest core."""
+        by_core = {c["core"]: c for c in result.get("cores", [])}
+        _, generator_core = pinning()
+        ours: dict[int | None, float] = {}
+        for server, used in zip(servers, result["servers"], strict=True):
+            ours[server.core] = ours.get(server.core, 0.0) + (used["cpu_pct"] or 0.0)
+        ours[generator_core] = ours.get(generator_core, 0.0) + result["generator"]["cpu_pct"]
+        helpers = sum(h["cpu_pct"] or 0.0 for h in result.get("helpers", []))
+        if helpers:  # Redis runs where it likes
+            ours[None] = ours.get(None, 0.0) + helpers
+        if None in ours or not by_core:  # unpinned: all cores together
+            busy = sum(c["busy_pct"] + c["steal_pct"] for c in by_core.values())
+            return round(max(0.0, busy - sum(ours.values())), 1)
+        return round(
+            max(
+                by_core[core]["busy_pct"] + by_core[core]["steal_pct"] - used
+                for core, used in ours.items()
+                if core in by_core
+            ),
+            1,
+        )
+
+    def measure(
+        self, job: dict[str, Any], servers: tuple[Server, ...], timeout: float, retry: bool = True
+    ) -> dict[str, Any]:
+        attempts: list[dict[str, Any]] = []
+        while True:
+            self.wait_for_quiet()
+            started = time.monotonic()
+            result = loadgen(job, timeout)
+            result["noise_pct"] = self.of(result, servers)
+            attempts.append(result)
+            took = time.monotonic() - started
+            if not retry or result["noise_pct"] <= NOISE_LIMIT or self.spent + took > self.budget:
+                break
+            self.spent += took
+            print(f"    noisy: {result['noise_pct']}% of a core was other work; again", flush=True)
+        best = min(attempts, key=lambda r: r["noise_pct"])
+        best["noisy_attempts"] = [r["noise_pct"] for r in attempts if r is not best]
+        return best
+
+
+NOISE = Noise(NOISE_BUDGET)
+
+
 class Target:
     """One side of a comparison: the chat servers (with accounts) or the bare relays."""
 
-    def __init__(self, kind: str, servers: tuple[Server, ...], tokens: list[str] | None = None):
+    def __init__(
+        self,
+        kind: str,
+        servers: tuple[Server, ...],
+        tokens: list[str] | None = None,
+        helpers: list[int] | None = None,
+    ):
         self.kind = kind
         self.servers = servers
         self.tokens = tokens or []
+        self.helpers = helpers or []  # pids whose CPU is part of the work (Redis)
         self.api = Api(servers[0].url) if kind == "chat" else None
 
     def rooms(self, workload: Workload) -> list[dict[str, Any]]:
@@ -346,6 +460,7 @@ class Target:
             "kind": "load",
             "label": f"{workload.name} {self.kind} {self.servers[0].mode}",
             "servers": [{"url": s.url, "pid": s.pid} for s in self.servers],
+            "helper_pids": self.helpers,
             "rooms": self.rooms(workload),
             "rate": workload.rate,
             "inflight": workload.inflight,
@@ -353,7 +468,7 @@ class Target:
             "duration": DURATION,
             "drain": 10,
         }
-        return loadgen(job, timeout=DURATION + 120)
+        return NOISE.measure(job, self.servers, timeout=DURATION + 120)
 
     def idle(self) -> dict[str, Any]:
         server = self.servers[0]
@@ -368,7 +483,7 @@ class Target:
             "stall_ms": 10000,
             "hold": 1 if TINY else 2,
         }
-        return loadgen(job, timeout=300)
+        return NOISE.measure(job, self.servers, timeout=300, retry=False)
 
 
 # -- H: history of a long room --------------------------------------------------------
@@ -431,7 +546,7 @@ class History:
                 "requests": 200 if TINY else 2000,
                 "duration": 2 if TINY else 8,
             }
-            result = loadgen(job, timeout=120)
+            result = NOISE.measure(job, (server,), timeout=120)
         result.update(messages_in_room=HISTORY, fill_s=self.fill_s)
         return result
 
@@ -498,6 +613,8 @@ def run_queue(mode: str, workdir: Path, runs: list[Run], say: Callable) -> None:
     One process per core: with two cores the generator and Redis share them too, so
     this row shows the queue's cost and correctness, not what a second core adds.
     """
+    import redis
+
     problem = redis_ready(REDIS_URL)
     if problem:
         say(f"Q skipped: Redis at {REDIS_URL}: {problem}")
@@ -515,7 +632,11 @@ def run_queue(mode: str, workdir: Path, runs: list[Run], say: Callable) -> None:
     workload = LOADS["Q"]
     with running(*servers):
         tokens = register(servers[0].url, workload.rooms * workload.clients, prefix="queue")
-        targets = [Target("chat", servers[:2], tokens), Target("bare", servers[2:])]
+        redis_pid = [int(redis.Redis.from_url(REDIS_URL).info("server")["process_id"])]
+        targets = [
+            Target("chat", servers[:2], tokens, redis_pid),
+            Target("bare", servers[2:], helpers=redis_pid),
+        ]
         for repeat in range(REPEATS):
             for target in interleaved(targets, repeat):
                 runs.append(Run(mode, "Q", target.kind, repeat, target.load(workload)))
@@ -534,8 +655,10 @@ def _forget_relay_keys() -> None:
 
 # -- figures --------------------------------------------------------------------------
 
-SUMMED = ("sent", "acked", "nacked", "unacked", "lost", "duplicated", "reordered")
-SUMMED += ("reordered_sender", "delivered_unacked", "foreign")
+SUMMED = (
+    *("sent", "acked", "nacked", "unacked", "lost", "duplicated", "reordered"),
+    *("reordered_sender", "delivered_unacked", "foreign"),
+)
 
 
 def figures(result: dict[str, Any]) -> dict[str, Any]:
@@ -549,7 +672,10 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
         "server_rss_mb": round(sum(s["rss_kb"] or 0 for s in servers) / 1024, 1),
         "generator_cpu_pct": result["generator"]["cpu_pct"],
         "generator_loop_delay_p99_ms": result["generator"]["loop_delay_p99_ms"],
+        "noise_pct": result.get("noise_pct"),
     }
+    if result.get("helpers"):
+        flat["redis_cpu_pct"] = round(sum(h["cpu_pct"] or 0 for h in result["helpers"]), 1)
     latency = result.get("latency_ms") or {}
     for q in ("p50", "p95", "p99", "max"):
         flat[f"{q}_ms"] = latency.get(q)
@@ -641,7 +767,8 @@ def brief(run: Run) -> str:
         parts.append(
             f"in {f['msgs_in_per_s']}/s out {f['deliveries_per_s']}/s p50 {f['p50_ms']} "
             f"p99 {f['p99_ms']} ms lost {f['lost']} dup {f['duplicated']} "
-            f"reord {f['reordered']} cpu {f['server_cpu_pct']}% gen {f['generator_cpu_pct']}%"
+            f"reord {f['reordered']} cpu {f['server_cpu_pct']}% gen {f['generator_cpu_pct']}% "
+            f"other {f['noise_pct']}%"
         )
     return " ".join(parts)
 
@@ -658,7 +785,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'mode':8} {'load':4} {'server':6} {'msgs in/s':>9} {'deliv/s':>8} {'p50 ms':>7} "
         f"{'p95 ms':>7} {'p99 ms':>7} {'lost':>5} {'dup':>4} {'reord':>5} {'CPU %':>6} "
-        f"{'ms/msg':>6} {'RSS MB':>6} {'gen %':>6}  ratio chat/bare"
+        f"{'ms/msg':>6} {'RSS MB':>6} {'gen %':>6} {'other':>5}  ratio chat/bare"
     )
     lines = [head, "-" * len(head)]
     for row in rows:
@@ -691,7 +818,8 @@ def table(rows: list[dict[str, Any]]) -> str:
                 f"{_n(f.get('duplicated')):>4} {_n(f.get('reordered')):>5} "
                 f"{_n(f['server_cpu_pct'], 1):>6} "
                 f"{_n(f.get('cpu_ms_per_msg') or f.get('cpu_ms_per_request'), 2):>6} "
-                f"{_n(f['server_rss_mb'], 1):>6} {_n(f['generator_cpu_pct'], 1):>6}  {ratio}"
+                f"{_n(f['server_rss_mb'], 1):>6} {_n(f['generator_cpu_pct'], 1):>6} "
+                f"{_n(f['noise_pct']):>5}  {ratio}"
             )
     return "\n".join(lines)
 
@@ -718,8 +846,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         workdir = Path(tmp)
         history = History(workdir)
-        for mode in MODES:
-            run_mode(mode, workdir, history, runs, say)
+        try:
+            for mode in MODES:
+                run_mode(mode, workdir, history, runs, say)
+        except BaseException:
+            post_mortem()
+            raise
     rows = summarise(runs)
     elapsed = round(time.monotonic() - started, 1)
     print()
