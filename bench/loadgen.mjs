@@ -518,8 +518,10 @@ async function idle() {
   let next = 0;
   let stalled = false;
   log(`${job.label ?? "idle"}: opening up to ${target} sockets`);
+  const deadline = now() + (job.deadline_ms ?? 60000);
+  let late = false;
   async function worker() {
-    while (next < target && !stalled) {
+    while (next < target && !stalled && !(late = late || now() > deadline)) {
       const client = new Client(next++, server.url, job.token);
       clients.push(client);
       if (await client.connect(attemptMs)) {
@@ -550,6 +552,7 @@ async function idle() {
     held,
     failures,
     stalled,
+    deadline_passed: late,
     connect_s: round(connectSeconds),
     rss_before_kb: rssBefore,
     rss_after_kb: rssAfter,
