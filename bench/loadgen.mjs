@@ -315,6 +315,8 @@ async function load() {
   const warmupMs = (job.warmup ?? 1) * 1000;
   const durationMs = job.duration * 1000;
   const pad = "x".repeat(Math.max(0, (job.content_length ?? 48) - 24));
+  // client_ids unique to this run: a repeated one is, rightly, not a new message.
+  const run = Math.random().toString(36).slice(2, 8);
 
   // Clients and rooms; a room's clients are spread over the servers in turn.
   const clients = [];
@@ -385,6 +387,7 @@ async function load() {
   const ackLatency = new Samples();
   let sending = true;
   let acksInWindow = 0;
+  let reposts = 0;
   let outstanding = 0;
   function send(client) {
     const sender = client.sender;
@@ -392,9 +395,11 @@ async function load() {
     const sentAt = now();
     outstanding++;
     const content = `${sender.global} ${n} ${sentAt.toFixed(3)} ${pad}`;
-    client.emit("message", { room_id: sender.room.id, content, client_id: `b${sender.global}-${n}` }, (ack, arrivedAt) => {
+    client.emit("message", { room_id: sender.room.id, content, client_id: `${run}-${sender.global}-${n}` }, (ack, arrivedAt) => {
       outstanding--;
-      if (ack && ack.ok === true) {
+      if (ack && ack.ok === true && ack.created === false) {
+        reposts++; // the server took it for an earlier message: nothing to deliver
+      } else if (ack && ack.ok === true) {
         sender.acked.set(n);
         sender.room.acked++;
         if (arrivedAt >= windowStart && arrivedAt < windowEnd) acksInWindow++;
@@ -480,7 +485,8 @@ async function load() {
     sent,
     acked,
     nacked,
-    unacked: sent - acked - nacked,
+    reposts,
+    unacked: sent - acked - nacked - reposts,
     expected_deliveries: expected(),
     deliveries,
     msgs_in_per_s: round(acksInWindow / seconds, 1),

@@ -63,6 +63,12 @@ def test_a_tiny_run_reports_every_figure_and_loses_nothing() -> None:
         "BENCH_TINY": "1",
         "BENCH_MODES": "eventlet",
         "BENCH_WORKLOADS": "W1,I",
+        # Every run counts as noisy, so each load run is tried twice: the second try
+        # must post into rooms of its own (in the first one's, the chat server would
+        # rightly take its messages for repeats and deliver nothing).
+        "BENCH_NOISE_LIMIT": "-1",
+        "BENCH_NOISE_BUDGET": "60",
+        "BENCH_QUIET_WAIT": "0",
     }
     done = subprocess.run(
         [sys.executable, "bench/run.py"],
@@ -89,6 +95,11 @@ def test_a_tiny_run_reports_every_figure_and_loses_nothing() -> None:
     assert rows["W1"]["ratio_of"] == "p99_ms" and rows["W1"]["ratio"] > 0
     # Every run's raw result is in the line too: 1 repeat x 2 servers x (W1, I).
     assert len(report["runs"]) == 4
+    kept = [r["result"] for r in report["runs"] if r["workload"] == "W1"]
+    assert all(len(result["noisy_attempts"]) == 1 for result in kept), kept
+    for attempt in [*kept, *(a for result in kept for a in result["noisy_attempts"])]:
+        assert attempt["msgs_in_per_s"] > 0, attempt
+        assert (attempt["lost"], attempt["reposts"]) == (0, 0), attempt
     assert "ratio chat/bare" in done.stdout  # and the table came before it
 
 
