@@ -132,11 +132,12 @@ class Relay(Namespace):
     def on_message(self, data: dict[str, Any]) -> dict[str, Any]:
         """The chat server's `new_message` shape, so both put the same bytes on the wire."""
         room = data["room_id"]
+        sid = str(request.sid)  # type: ignore[attr-defined]
         message = {
             "id": secrets.token_hex(12),
             "room_id": room,
             "seq": sequencer.next(room),
-            "author": {"id": request.sid, "username": "bench", "display_name": None},
+            "author": {"id": sid, "username": "bench", "display_name": None},
             "content": data["content"],
             "type": "text",
             "reply_to": None,
