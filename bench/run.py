@@ -405,9 +405,12 @@ class Noise:
             return round(max(0.0, busy - sum(ours.values())), 1)
         return round(
             max(
-                by_core[core]["busy_pct"] + by_core[core]["steal_pct"] - used
-                for core, used in ours.items()
-                if core in by_core
+                0.0,
+                *(
+                    by_core[core]["busy_pct"] + by_core[core]["steal_pct"] - used
+                    for core, used in ours.items()
+                    if core in by_core
+                ),
             ),
             1,
         )
@@ -501,9 +504,9 @@ class Target:
             "servers": [{"url": server.url, "pid": server.pid}],
             "token": self.tokens[0] if self.tokens else "bare",
             "connections": IDLE,
-            "connect_concurrency": 200,
-            "attempt_timeout_ms": 5000,
-            "stall_ms": 5000,
+            "connect_concurrency": 100,
+            "attempt_timeout_ms": 10000,
+            "stall_ms": 10000,
             "deadline_ms": 60000,
             "hold": 1 if TINY else 2,
         }
@@ -830,9 +833,11 @@ def table(rows: list[dict[str, Any]]) -> str:
             if kind == "chat" and "ratio" in row:
                 ratio = f"{row['ratio']:.2f} ({row['ratio_of']})"
             if row["workload"] == "I":
+                noisy = "!" if (f["noise_pct"] or 0) > NOISE_LIMIT else ""
                 detail = (
                     f"{f['accepted']:,} of {f['target']:,} sockets accepted, "
-                    f"{_n(f['rss_per_conn_kb'], 1)} KB RSS each, RSS {_n(f['server_rss_mb'], 1)} MB"
+                    f"{_n(f['rss_per_conn_kb'], 1)} KB RSS each, "
+                    f"RSS {_n(f['server_rss_mb'], 1)} MB, other {_n(f['noise_pct'])}{noisy}"
                 )
                 lines.append(f"{row['mode']:8} {'I':4} {kind:6} {detail:>70}  {ratio}")
                 if f.get("refused"):
