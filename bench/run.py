@@ -70,9 +70,9 @@ REDIS_URL = _env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 # Other people's work on our cores, in % of a core: above NOISE_LIMIT a run is noisy and
 # is tried again while NOISE_BUDGET seconds (for waiting and retrying) last.
 NOISE_LIMIT = float(_env("BENCH_NOISE_LIMIT", "10"))
-NOISE_BUDGET = float(_env("BENCH_NOISE_BUDGET", "0" if TINY else "45" if QUICK else "90"))
+NOISE_BUDGET = float(_env("BENCH_NOISE_BUDGET", "0" if TINY else "45" if QUICK else "60"))
 # No waiting or retrying after this many seconds of the run, so that it ends in time.
-NOISE_CUTOFF = float(_env("BENCH_NOISE_CUTOFF", "400"))
+NOISE_CUTOFF = float(_env("BENCH_NOISE_CUTOFF", "300"))
 QUIET_WAIT = float(_env("BENCH_QUIET_WAIT", "10"))  # at most, before each run
 START = time.monotonic()
 
@@ -507,7 +507,7 @@ class Target:
             "connect_concurrency": 100,
             "attempt_timeout_ms": 10000,
             "stall_ms": 10000,
-            "deadline_ms": 60000,
+            "deadline_ms": 45000,
             "hold": 1 if TINY else 2,
         }
         return NOISE.measure(lambda: job, self.servers, timeout=300, retry=False)
