@@ -598,12 +598,10 @@ def interleaved(targets: list[Target], repeat: int) -> list[Target]:
 def run_mode(mode: str, workdir: Path, history: History, runs: list[Run], say: Callable) -> None:
     server_core, _ = pinning()
     load_names = [w for w in ("W1", "W2", "W3") if w in SELECTED]
-    if load_names or "I" in SELECTED:
-        chat_db = workdir / f"chat-{mode}.db"
-        chat = Server("chat", mode, server_core, workdir, {"DATABASE_URL": f"sqlite:///{chat_db}"})
-        bare = Server("bare", mode, server_core, workdir)
+    if load_names:
+        chat, bare = pair(mode, workdir, "load")
         with running(chat, bare):
-            users = max([LOADS[w].rooms * LOADS[w].clients for w in load_names] + [1])
+            users = max(LOADS[w].rooms * LOADS[w].clients for w in load_names)
             say(f"{mode}: registering {users} users")
             targets = [Target("chat", (chat,), register(chat.url, users)), Target("bare", (bare,))]
             for repeat in range(REPEATS):
@@ -612,15 +610,28 @@ def run_mode(mode: str, workdir: Path, history: History, runs: list[Run], say: C
                         result = target.load(LOADS[name])
                         runs.append(Run(mode, name, target.kind, repeat, result))
                         say(brief(runs[-1]))
-            if "I" in SELECTED:
-                for target in interleaved(targets, MODES.index(mode)):
-                    runs.append(Run(mode, "I", target.kind, 0, target.idle()))
-                    say(brief(runs[-1]))
+    if "I" in SELECTED:
+        # Fresh processes: after W1-W3 the memory they freed would take new sockets,
+        # and each socket would look cheaper than it is.
+        chat, bare = pair(mode, workdir, "idle")
+        with running(chat, bare):
+            targets = [Target("chat", (chat,), register(chat.url, 1)), Target("bare", (bare,))]
+            for target in interleaved(targets, MODES.index(mode)):
+                runs.append(Run(mode, "I", target.kind, 0, target.idle()))
+                say(brief(runs[-1]))
     if "H" in SELECTED:
         runs.append(Run(mode, "H", "chat", 0, history.run(mode, server_core, workdir)))
         say(brief(runs[-1]))
     if "Q" in SELECTED:
         run_queue(mode, workdir, runs, say)
+
+
+def pair(mode: str, workdir: Path, purpose: str) -> tuple[Server, Server]:
+    """A chat server on a fresh SQLite file and a relay, both on the servers' core."""
+    core, _ = pinning()
+    db = workdir / f"{purpose}-{mode}.db"
+    chat = Server("chat", mode, core, workdir, {"DATABASE_URL": f"sqlite:///{db}"})
+    return chat, Server("bare", mode, core, workdir)
 
 
 def redis_ready(url: str) -> str | None:
