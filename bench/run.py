@@ -167,7 +167,13 @@ def free_port() -> int:
 def server_env(mode: str, port: int, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     # Blank, not unset: python-dotenv would fill an unset one from a `.env` file.
-    for key in ("DATABASE_URL", "MONGODB_URI", "SOCKETIO_MESSAGE_QUEUE", "CORS_ORIGINS"):
+    for key in (
+        "DATABASE_URL",
+        "MONGODB_URI",
+        "SOCKETIO_MESSAGE_QUEUE",
+        "CORS_ORIGINS",
+        "RATELIMIT_STORAGE_URI",
+    ):
         env[key] = ""
     env.update(
         ASYNC_MODE=mode,
