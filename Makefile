@@ -45,7 +45,7 @@ lock: $(STAMP)
 	$(LOCK) --upgrade -o requirements-dev.txt requirements-dev.in
 
 bench: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python bench/messages.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

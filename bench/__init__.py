@@ -1,0 +1,1 @@
+"""`make bench`: the chat server measured against the bare Flask-SocketIO stack."""
