@@ -154,6 +154,29 @@ class LeaveResult:
     owner_changed: bool = False
 
 
+@dataclass(frozen=True)
+class NewPost:
+    """A message to store: what `Store.add_messages` takes, many at a time."""
+
+    room_id: str
+    author_id: str
+    content: str
+    type: MessageType = "text"
+    reply_to: str | None = None
+    client_id: str | None = None
+    # Move the author's read marker to it too: your own message is read by you.
+    read: bool = True
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What became of a `NewPost`: the message stored (`created`), the earlier one its
+    `client_id` repeats (not `created`), or None when the room is gone."""
+
+    message: Message | None
+    created: bool
+
+
 @dataclass
 class Page:
     """A slice of a room's history, oldest first (search results: newest first)."""

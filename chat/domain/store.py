@@ -11,7 +11,7 @@ unique index are `DuplicateError` (both in `chat.domain.errors`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -22,7 +22,9 @@ from .models import (
     Membership,
     Message,
     MessageType,
+    NewPost,
     Page,
+    Posted,
     Role,
     Room,
     RoomKind,
@@ -247,6 +249,17 @@ class Store(ABC):
 
     # -- messages --------------------------------------------------------
     @abstractmethod
+    def add_messages(self, posts: Sequence[NewPost]) -> list[Posted]:
+        """Store posts in order, each under its room's next seq, allocated atomically:
+        one transaction for them all where the store has transactions, so a burst costs
+        one commit (a group commit), and none is stored unless all are.
+
+        A post whose `client_id` its author already used in that room gives back the
+        first message, not created, and allocates no seq (a repeat within the same call
+        too); a post to a room that is gone gives `Posted(None, False)`. With `read`,
+        the author's read marker moves to their created message.
+        """
+
     def add_message(
         self,
         *,
@@ -257,11 +270,12 @@ class Store(ABC):
         reply_to: str | None = None,
         client_id: str | None = None,
     ) -> tuple[Message, bool]:
-        """Store a message under the room's next seq, allocated atomically.
-
-        Returns (message, created). With a `client_id` the same author already used
-        in this room, returns the first message and False, and allocates no seq.
-        """
+        """One post (see `add_messages`); LookupError when the room is gone."""
+        post = NewPost(room_id, author_id, content, type, reply_to, client_id, read=False)
+        [posted] = self.add_messages([post])
+        if posted.message is None:
+            raise LookupError(f"no room {room_id}")
+        return posted.message, posted.created
 
     @abstractmethod
     def get_message(self, room_id: str, message_id: str) -> Message | None: ...

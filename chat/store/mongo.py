@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +40,9 @@ from ..domain.models import (
     LoginSession,
     Membership,
     Message,
+    NewPost,
     Page,
+    Posted,
     Role,
     Room,
     User,
@@ -898,14 +900,17 @@ class MongoStore(Store):
 
     # -- messages --------------------------------------------------------
     @_guarded
-    def add_message(
-        self, *, room_id, author_id, content, type="text", reply_to=None, client_id=None
-    ) -> tuple[Message, bool]:
-        room_id = _text(room_id)
+    def add_messages(self, posts: Sequence[NewPost]) -> list[Posted]:
+        """One after another (a standalone server has no transactions): each post is
+        atomic on its own, which is what seqs and client_ids need."""
+        return [self._add_one(post) for post in posts]
+
+    def _add_one(self, post: NewPost) -> Posted:
+        room_id, author_id, client_id = _text(post.room_id), post.author_id, post.client_id
         if client_id is not None:
             existing = self._find_by_client_id(room_id, author_id, client_id)
             if existing:
-                return existing, False
+                return Posted(existing, False)
         created_at = now()
         room = self._rooms.find_one_and_update(
             {"_id": room_id},
@@ -914,16 +919,16 @@ class MongoStore(Store):
             return_document=ReturnDocument.AFTER,
         )
         if room is None:
-            raise LookupError(f"no room {room_id}")
+            return Posted(None, False)
         message = Message(
             id=_new_id(),
             room_id=room_id,
             seq=room["last_seq"],
             author_id=author_id,
-            content=content,
+            content=post.content,
             created_at=created_at,
-            type=type,
-            reply_to=reply_to,
+            type=post.type,
+            reply_to=post.reply_to,
             client_id=client_id,
         )
         try:
@@ -953,8 +958,13 @@ class MongoStore(Store):
                     )
                 )
             )
-            return first, False
-        return message, True
+            return Posted(first, False)
+        if post.read:
+            self._memberships.update_one(
+                {"room_id": room_id, "user_id": _text(author_id)},
+                {"$max": {"last_read_seq": message.seq}},
+            )
+        return Posted(message, True)
 
     def _find_by_client_id(
         self, room_id: str, author_id: str | None, client_id: str

@@ -12,7 +12,7 @@ import functools
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,9 @@ from ..domain.models import (
     LoginSession,
     Membership,
     Message,
+    NewPost,
     Page,
+    Posted,
     Role,
     Room,
     User,
@@ -777,52 +779,60 @@ class SQLiteStore(Store):
 
     # -- messages --------------------------------------------------------
     @_pooled
-    def add_message(
-        self, *, room_id, author_id, content, type="text", reply_to=None, client_id=None
-    ) -> tuple[Message, bool]:
+    def add_messages(self, posts: Sequence[NewPost]) -> list[Posted]:
         with self._tx() as conn:
-            if client_id is not None:
-                row = conn.execute(
-                    "SELECT * FROM messages WHERE room_id = ? AND author_id = ? AND client_id = ?",
-                    (room_id, author_id, client_id),
-                ).fetchone()
-                if row:
-                    return _message(row), False
-            created_at = now()
+            return [self._add_one(conn, post) for post in posts]
+
+    def _add_one(self, conn: sqlite3.Connection, post: NewPost) -> Posted:
+        """Inside the transaction: one post, as `add_messages` describes."""
+        if post.client_id is not None:
             row = conn.execute(
-                "UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ?"
-                " WHERE id = ? RETURNING last_seq",
-                (_ts(created_at), room_id),
+                "SELECT * FROM messages WHERE room_id = ? AND author_id = ? AND client_id = ?",
+                (post.room_id, post.author_id, post.client_id),
             ).fetchone()
-            if row is None:
-                raise LookupError(f"no room {room_id}")
-            message = Message(
-                id=_new_id(),
-                room_id=room_id,
-                seq=row["last_seq"],
-                author_id=author_id,
-                content=content,
-                created_at=created_at,
-                type=type,
-                reply_to=reply_to,
-                client_id=client_id,
-            )
+            if row:
+                return Posted(_message(row), False)
+        created_at = now()
+        row = conn.execute(
+            "UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ?"
+            " WHERE id = ? RETURNING last_seq",
+            (_ts(created_at), post.room_id),
+        ).fetchone()
+        if row is None:
+            return Posted(None, False)
+        message = Message(
+            id=_new_id(),
+            room_id=post.room_id,
+            seq=row["last_seq"],
+            author_id=post.author_id,
+            content=post.content,
+            created_at=created_at,
+            type=post.type,
+            reply_to=post.reply_to,
+            client_id=post.client_id,
+        )
+        conn.execute(
+            "INSERT INTO messages (id, room_id, seq, author_id, content, type, reply_to,"
+            " client_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                message.id,
+                post.room_id,
+                message.seq,
+                post.author_id,
+                post.content,
+                post.type,
+                post.reply_to,
+                post.client_id,
+                _ts(created_at),
+            ),
+        )
+        if post.read:
             conn.execute(
-                "INSERT INTO messages (id, room_id, seq, author_id, content, type, reply_to,"
-                " client_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    message.id,
-                    room_id,
-                    message.seq,
-                    author_id,
-                    content,
-                    type,
-                    reply_to,
-                    client_id,
-                    _ts(message.created_at),
-                ),
+                "UPDATE memberships SET last_read_seq = MAX(last_read_seq, ?)"
+                " WHERE room_id = ? AND user_id = ?",
+                (message.seq, post.room_id, post.author_id),
             )
-        return message, True
+        return Posted(message, True)
 
     @_pooled
     def get_message(self, room_id: str, message_id: str) -> Message | None:

@@ -19,6 +19,7 @@ from chat.domain.models import (
     LeaveResult,
     Membership,
     Message,
+    NewPost,
     Room,
     User,
     VerificationCode,
@@ -1425,3 +1426,54 @@ def test_mongo_a_rejoin_racing_a_removal_stays_out(mongo_store):
     assert store.get_membership(room.id, bob.id) is None
     assert store.is_banned(room.id, bob.id)
     assert_owned_by(store, room, owner)
+
+
+# -- add_messages: many posts, one commit --------------------------------------------
+
+
+def test_add_messages_stores_a_batch_in_order_with_consecutive_seqs(store, alice, bob, room):
+    store.add_member(room.id, bob.id)
+    other = store.create_room(name="other", kind="group", visibility="public", owner_id=bob.id)
+    posts = [
+        NewPost(room.id, alice.id, "a1"),
+        NewPost(other.id, bob.id, "b1"),
+        NewPost(room.id, bob.id, "a2"),
+        NewPost(room.id, alice.id, "a3", client_id="c-1"),
+    ]
+    results = store.add_messages(posts)
+    assert [r.created for r in results] == [True, True, True, True]
+    assert [(r.message.room_id, r.message.seq) for r in results] == [
+        (room.id, 1),
+        (other.id, 1),
+        (room.id, 2),
+        (room.id, 3),
+    ]
+    assert [m.content for m in store.list_messages(room.id).messages] == ["a1", "a2", "a3"]
+
+
+def test_add_messages_repeats_a_client_id_even_within_one_batch(store, alice, room):
+    first, again = store.add_messages(
+        [
+            NewPost(room.id, alice.id, "once", client_id="same"),
+            NewPost(room.id, alice.id, "twice", client_id="same"),
+        ]
+    )
+    assert first.created and not again.created
+    assert again.message.id == first.message.id
+    assert store.get_room(room.id).last_seq == 1  # the repeat allocated no seq
+
+
+def test_add_messages_reports_a_gone_room_and_stores_the_rest(store, alice, room):
+    gone, kept = store.add_messages(
+        [NewPost("no-such-room", alice.id, "lost"), NewPost(room.id, alice.id, "kept")]
+    )
+    assert gone.message is None and gone.created is False
+    assert kept.created and kept.message.seq == 1
+
+
+def test_add_messages_moves_the_authors_read_marker_only_when_asked(store, alice, bob, room):
+    store.add_member(room.id, bob.id)
+    store.add_messages([NewPost(room.id, bob.id, "read by bob", read=True)])
+    store.add_messages([NewPost(room.id, alice.id, "not marked", read=False)])
+    assert store.get_membership(room.id, bob.id).last_read_seq == 1
+    assert store.get_membership(room.id, alice.id).last_read_seq == 0
