@@ -421,7 +421,8 @@ def test_switching_rooms_replays_what_came_meanwhile(people: Any) -> None:
     bob.send("one")
     bob.send("two")
     expect(bob.message("two")).to_have_count(1)
-    # Only the open room is watched (until `notification` exists): "first" is not.
+    # Only the open room is watched ("first" hears of these by `notification`): opening
+    # it replays them.
     alice.page.locator(".room-item").filter(has_text="first").click()
     expect(alice.message("two")).to_have_count(1)
     assert alice.texts() == ["one", "two"]
