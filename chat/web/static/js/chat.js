@@ -34,6 +34,7 @@ export async function start(me) {
     user_joined: (event) => onMembership(event, +1),
     user_left: (event) => onMembership(event, -1),
     member_removed: onMemberRemoved,
+    member_updated: onMemberUpdated,
     room_updated: onRoomUpdated,
     room_deleted: ({ room_id: roomId }) => roomGone(roomId, (name) => `${name} was deleted.`),
     message_edited: onMessageEdited,
@@ -750,6 +751,18 @@ function onMemberRemoved({ room_id: roomId, user }) {
   if (store.members.has(roomId)) store.dropMember(roomId, user.id);
   else store.putRoom({ ...room, member_count: Math.max(0, (room.member_count ?? 1) - 1) });
   store.emit("notice", { roomId, text: `${displayName(user)} was removed from the room` });
+}
+
+/** The owner made someone an admin or a plain member: their role in the list, and, if
+ * it is ours, what we may do (the controls follow `roleOf`). */
+function onMemberUpdated({ room_id: roomId, user, role }) {
+  if (!store.rooms.has(roomId)) return;
+  const mine = user.id === store.me?.id;
+  if (store.members.has(roomId)) store.putMember(roomId, { ...user, role });
+  else if (mine && roomId === store.currentRoomId) loadMembers(roomId);
+  const who = mine ? "You are" : `${displayName(user)} is`;
+  const what = role === "admin" ? "an admin" : role === "owner" ? "the owner" : "a member";
+  store.emit("notice", { roomId, text: `${who} now ${what} of this room` });
 }
 
 /** Settings or the owner changed. A new owner means roles moved: the new owner's, and
