@@ -15,14 +15,13 @@ export function initPresence() {
   });
 }
 
-/** A dot: green when online, hollow when offline, nothing while unknown. `labelled`
- * gives it a name for screen readers where no words beside it say the same. */
-export function presenceDot(userId, { labelled = false } = {}) {
+/** A dot: green when online, hollow when offline, nothing while unknown. Decorative:
+ * where it matters, words say the same (`presenceText`, visible or not). */
+export function presenceDot(userId) {
   const dot = h("span", {
     class: "presence",
     dataset: { presenceFor: userId ?? "" },
-    "aria-hidden": labelled ? null : "true",
-    role: labelled ? "img" : null,
+    "aria-hidden": "true",
   });
   paint(dot, userId);
   return dot;
@@ -50,9 +49,6 @@ function paint(dot, userId) {
   dot.classList.toggle("online", Boolean(state?.online));
   dot.classList.toggle("unknown", !state);
   dot.title = state ? (state.online ? "Online" : "Offline") : "";
-  if (dot.getAttribute("role") === "img") {
-    dot.setAttribute("aria-label", state ? (state.online ? "online" : "offline") : "");
-  }
 }
 
 function refresh(userId) {

@@ -124,6 +124,8 @@ function drawTimeline(reason) {
   const before = { height: box.scrollHeight, top: box.scrollTop };
 
   if (editing && (timeline.bySeq.get(editing.seq)?.deleted ?? true)) editing = null;
+  // An editor rebuilt under the cursor (its message changed in another window) keeps it.
+  if (editing && document.activeElement?.id === `edit-${editing.seq}`) editing.focus = true;
   const wanted = [];
   for (const message of timeline.sorted()) {
     const quoted = message.reply_to ? quoteOf(timeline, message.reply_to) : null;
@@ -141,8 +143,10 @@ function drawTimeline(reason) {
   if (editing?.focus) {
     editing.focus = false;
     const input = $(`#edit-${editing.seq}`);
-    input?.focus();
-    input?.setSelectionRange(input.value.length, input.value.length);
+    if (input && document.activeElement !== input) {
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    }
   }
 
   $("#older-button").hidden = !timeline.olderExist || timeline.empty;

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import * as chat from "../chat.js";
 import { $, busy, clear, clearErrors, formValues, h, showErrors } from "../dom.js";
 import { store } from "../store.js";
-import { presenceDot } from "./presence.js";
+import { presenceDot, presenceText } from "./presence.js";
 
 const SUGGEST_DELAY = 250; // ms of quiet typing before suggesting names
 
@@ -91,8 +91,11 @@ function roomItem(room) {
       h(
         "span",
         { class: "room-item-top" },
-        direct && room.participant ? presenceDot(room.participant.id, { labelled: true }) : null,
+        direct && room.participant ? presenceDot(room.participant.id) : null,
         h("span", { class: "room-name", text: roomName(room) }),
+        direct && room.participant
+          ? h("span", { class: "visually-hidden" }, " (", presenceText(room.participant.id), ")")
+          : null,
         !direct && room.visibility === "private" ? h("span", { class: "tag", text: "private" }) : null,
         unread
           ? [
