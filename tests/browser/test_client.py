@@ -30,6 +30,9 @@ def in_room(people: Any, room: str = "general") -> tuple[WebUser, WebUser]:
     bob.join_room(room)
     expect(alice.page.locator("#room-meta")).to_contain_text("2 members")
     expect(alice.page.locator("#room-notice")).to_have_text("bob joined the room")
+    # Bob's socket watches the room once his `join` is acknowledged (the history shown
+    # after it): what only watchers hear (typing) is not lost before then.
+    expect(bob.page.locator("#history-start")).to_be_visible()
     return alice, bob
 
 
