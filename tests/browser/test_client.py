@@ -30,6 +30,9 @@ def in_room(people: Any, room: str = "general") -> tuple[WebUser, WebUser]:
     bob.join_room(room)
     expect(alice.page.locator("#room-meta")).to_contain_text("2 members")
     expect(alice.page.locator("#room-notice")).to_have_text("bob joined the room")
+    # Bob's socket watches the room once his `join` is acknowledged (the history shown
+    # after it): what only watchers hear (typing) is not lost before then.
+    expect(bob.page.locator("#history-start")).to_be_visible()
     return alice, bob
 
 
@@ -421,7 +424,8 @@ def test_switching_rooms_replays_what_came_meanwhile(people: Any) -> None:
     bob.send("one")
     bob.send("two")
     expect(bob.message("two")).to_have_count(1)
-    # Only the open room is watched (until `notification` exists): "first" is not.
+    # Only the open room is watched ("first" hears of these by `notification`): opening
+    # it replays them.
     alice.page.locator(".room-item").filter(has_text="first").click()
     expect(alice.message("two")).to_have_count(1)
     assert alice.texts() == ["one", "two"]

@@ -290,6 +290,18 @@ export const api = {
   history: (id, { before, after, limit } = {}) =>
     request("GET", `/api/rooms/${enc(id)}/messages`, { query: { before, after, limit } }),
   message: (id, messageId) => request("GET", `/api/rooms/${enc(id)}/messages/${enc(messageId)}`),
-  // LATER(issue 7): editMessage (PATCH messages/<id>), search (GET messages/search?q=),
-  // markRead (POST /api/rooms/<id>/read {seq}), conversations (GET/POST /api/conversations).
+  /** The author only; the socket's `edit_message` is the same rule. */
+  editMessage: (id, messageId, content) =>
+    request("PATCH", `/api/rooms/${enc(id)}/messages/${enc(messageId)}`, { body: { content } }),
+  /** `{messages, has_more}`, newest first; `before` is the last seq shown. */
+  search: (id, q, { before, limit } = {}) =>
+    request("GET", `/api/rooms/${enc(id)}/messages/search`, { query: { q, before, limit } }),
+  /** Move your read marker forward: `{room_id, last_read_seq, unread_count}`. */
+  markRead: (id, seq) => request("POST", `/api/rooms/${enc(id)}/read`, { body: { seq } }),
+  /** Members connected now and watching the room. */
+  online: async (id) => (await request("GET", `/api/rooms/${enc(id)}/online`)).users,
+
+  // Direct conversations (rooms of kind `direct`, listed by `rooms()` too)
+  /** The one direct room of you and `username`: new or existing. */
+  openConversation: (username) => request("POST", "/api/conversations", { body: { username } }),
 };

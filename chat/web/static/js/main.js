@@ -9,7 +9,9 @@ import { store } from "./store.js";
 import { initAccount } from "./views/account.js";
 import { initAuth } from "./views/auth.js";
 import { initMembers } from "./views/members.js";
+import { initPresence } from "./views/presence.js";
 import { initRoom } from "./views/room.js";
+import { initSearch } from "./views/search.js";
 import { initRoomSettings } from "./views/settings.js";
 import { initSidebar } from "./views/sidebar.js";
 
@@ -28,6 +30,8 @@ const auth = initAuth({ onSignedIn: enter });
 initSidebar();
 initRoom();
 initMembers();
+initSearch();
+initPresence();
 initRoomSettings();
 initAccount({ onDeleted: () => leave("Your account has been deleted.") });
 

@@ -1,5 +1,6 @@
-// What the client knows: the signed-in user, the rooms, each room's messages, and the
-// members of the rooms whose member list was read.
+// What the client knows: the signed-in user, the rooms (direct conversations among
+// them, kind `direct`), each room's messages, the members of the rooms whose member
+// list was read, who is online, who is watching the open room, and who is typing there.
 //
 // Messages are kept by seq per room. Whatever way a message arrives (the join
 // acknowledgement, a live event, a history page, a replay after a reconnect), putting
@@ -68,6 +69,17 @@ export class Timeline {
     return seq === undefined ? this.extra.get(id) : this.bySeq.get(seq);
   }
 
+  /** The newest message that is yours and not deleted (what ArrowUp edits). */
+  lastOwn(userId) {
+    let found = null;
+    for (const message of this.bySeq.values()) {
+      if (message.author?.id === userId && !message.deleted && (!found || message.seq > found.seq)) {
+        found = message;
+      }
+    }
+    return found;
+  }
+
   /** Messages in seq order. */
   sorted() {
     return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -94,6 +106,9 @@ class Store extends Emitter {
   rooms = new Map(); // id -> room as the API lists it
   timelines = new Map(); // room id -> Timeline
   members = new Map(); // room id -> Map(user id -> member with `role`), once read
+  presence = new Map(); // user id -> {online, last_seen}, as last heard
+  here = new Map(); // room id -> Set of user ids watching it now (the `online` answer)
+  typing = new Map(); // room id -> Map(user id -> {user, timer})
   currentRoomId = null;
   connection = "idle"; // idle | connecting | online | reconnecting | offline | unavailable
 
@@ -108,12 +123,14 @@ class Store extends Emitter {
 
   setRooms(rooms) {
     this.rooms = new Map(rooms.map((room) => [room.id, room]));
+    this.learnPresence(rooms.map((room) => room.participant));
     this.emit("rooms");
   }
 
   putRoom(room) {
     const known = this.rooms.get(room.id) ?? {};
     this.rooms.set(room.id, { ...known, ...room });
+    if (room.participant) this.learnPresence([room.participant]);
     this.emit("rooms");
   }
 
@@ -133,6 +150,7 @@ class Store extends Emitter {
 
   setMembers(roomId, members) {
     this.members.set(roomId, new Map(members.map((member) => [member.id, member])));
+    this.learnPresence(members);
     this.#countMembers(roomId);
   }
 
@@ -169,6 +187,64 @@ class Store extends Emitter {
     return this.members.get(roomId)?.get(userId)?.role ?? null;
   }
 
+  // -- presence and typing ---------------------------------------------------------
+
+  /** What is known of a user's presence: `{online, last_seen}` or undefined. */
+  presenceOf(userId) {
+    return userId ? this.presence.get(userId) : undefined;
+  }
+
+  /** Learn presence from an event or from a user as the API showed it (with `online`);
+   * views redraw the dots of that user in place ("presence"). */
+  setPresence(userId, online, lastSeen) {
+    if (!userId || typeof online !== "boolean") return;
+    const known = this.presence.get(userId);
+    const last_seen = lastSeen ?? known?.last_seen ?? null;
+    if (known && known.online === online && known.last_seen === last_seen) return;
+    this.presence.set(userId, { online, last_seen });
+    this.emit("presence", userId);
+  }
+
+  learnPresence(users) {
+    for (const user of users) if (user) this.setPresence(user.id, user.online, user.last_seen);
+  }
+
+  setHere(roomId, userIds) {
+    this.here.set(roomId, new Set(userIds));
+    this.emit("here", roomId);
+  }
+
+  isHere(roomId, userId) {
+    return Boolean(this.here.get(roomId)?.has(userId));
+  }
+
+  /** Someone started or stopped typing in a room. A `true` that is never followed by
+   * `false` (its process died) lapses by itself after `lapse` ms. */
+  setTyping(roomId, user, typing, lapse) {
+    if (!this.typing.has(roomId)) this.typing.set(roomId, new Map());
+    const typists = this.typing.get(roomId);
+    const known = typists.get(user.id);
+    if (known) clearTimeout(known.timer);
+    if (typing) {
+      const timer = setTimeout(() => this.setTyping(roomId, user, false), lapse);
+      typists.set(user.id, { user, timer });
+    } else if (!typists.delete(user.id)) return;
+    if (typing && known) return; // a renewal: nothing to redraw
+    this.emit("typing", roomId);
+  }
+
+  clearTyping(roomId) {
+    const typists = this.typing.get(roomId);
+    if (!typists?.size) return;
+    for (const { timer } of typists.values()) clearTimeout(timer);
+    typists.clear();
+    this.emit("typing", roomId);
+  }
+
+  typists(roomId) {
+    return [...(this.typing.get(roomId)?.values() ?? [])].map(({ user }) => user);
+  }
+
   setConnection(state, detail) {
     this.connection = state;
     this.emit("connection", detail);
@@ -179,6 +255,10 @@ class Store extends Emitter {
     this.rooms = new Map();
     this.timelines = new Map();
     this.members = new Map();
+    this.presence = new Map();
+    this.here = new Map();
+    for (const roomId of this.typing.keys()) this.clearTyping(roomId);
+    this.typing = new Map();
     this.currentRoomId = null;
     this.emit("rooms");
   }

@@ -1,4 +1,5 @@
-// The open room's members panel: who is in, with their role and an online flag, and
+// The open room's members panel: who is in, with their role and presence (kept live by
+// views/presence.js: online, offline and when last seen, or here now), and
 // for owners and admins the moderation controls: invite (a search by name with a small
 // picker), remove, and for the owner role changes and the handover of the room.
 //
@@ -10,6 +11,7 @@ import { api } from "../api.js";
 import * as chat from "../chat.js";
 import { $, avatar, clear, confirmButton, h } from "../dom.js";
 import { store } from "../store.js";
+import { presenceDot, presenceText } from "./presence.js";
 
 const RANK = { owner: 0, admin: 1, member: 2 };
 const SEARCH_DELAY = 250; // ms of quiet typing before searching
@@ -47,6 +49,9 @@ export function initMembers() {
   store.on("members-error", ({ roomId, error }) => {
     if (roomId === store.currentRoomId) $("#members-error").textContent = error?.message ?? "";
   });
+  store.on("panel", (name) => {
+    if (name !== "members" && isOpen()) show(false);
+  });
   store.on("room-open", (roomId) => {
     errors = new Map();
     busy = new Set();
@@ -62,6 +67,7 @@ function show(open) {
   panel().hidden = !open;
   $("#members-button").setAttribute("aria-expanded", String(open));
   $("#room-view").classList.toggle("members-open", open);
+  if (open) store.emit("panel", "members");
 }
 
 /** Open (reading the list afresh: role changes are not announced) or close. */
@@ -73,7 +79,10 @@ function toggle(open) {
   }
   errors = new Map();
   draw();
-  if (store.currentRoomId) chat.loadMembers(store.currentRoomId);
+  if (store.currentRoomId) {
+    chat.loadMembers(store.currentRoomId);
+    chat.loadHere(store.currentRoomId);
+  }
   const invite = $("#invite-form");
   (invite.hidden ? $("#members-close") : $("#invite-query")).focus();
 }
@@ -89,7 +98,7 @@ function draw() {
   const room = store.currentRoom;
   if (!isOpen() || !room) return;
   drawnOwner = room.owner_id ?? null;
-  // A direct conversation has no invites, removals or roles (issue 7 brings them).
+  // A direct conversation has no invites, removals or roles.
   const mine = room.kind === "direct" ? null : store.roleOf(roomId);
   $("#invite-form").hidden = !managing(mine);
   const members = store.members.get(roomId);
@@ -191,8 +200,8 @@ function memberItem(roomId, member, mine) {
       h(
         "span",
         { class: "member-sub" },
-        h("span", { class: `presence${member.online ? " online" : ""}`, "aria-hidden": "true" }),
-        h("span", { class: "presence-text", text: member.online ? "online" : "offline" }),
+        presenceDot(member.id),
+        presenceText(member.id, roomId),
         member.display_name ? h("span", { class: "muted", text: ` · @${member.username}` }) : null,
       ),
     ),

@@ -1,9 +1,11 @@
-// The open room: its header, its messages (scroll up for older ones) and the composer.
+// The open room: its header, its messages (scroll up for older ones), who is typing,
+// and the composer. Your own messages can be edited in place.
 
 import * as chat from "../chat.js";
 import { $, clear, confirmButton, h, linkify, shortTime } from "../dom.js";
 import { stamp, store } from "../store.js";
-import { authorName } from "./sidebar.js";
+import { describe, presenceDot } from "./presence.js";
+import { authorName, roomName } from "./sidebar.js";
 
 const CONTENT_MAX = 4000;
 const NEAR_TOP = 120; // px from the top of the history where older pages are fetched
@@ -12,6 +14,8 @@ const NEAR_BOTTOM = 60; // px: closer than this to the end, new messages keep it
 let nodes = new Map(); // key ("s<seq>" or "p<client_id>") -> {el, stamp}
 let replyTo = null; // the message the composer replies to
 let noticeTimer = null;
+// The message being edited: {seq, draft, error, focus}; its draft outlives a redraw.
+let editing = null;
 
 export function initRoom() {
   store.on("room-open", drawRoom);
@@ -24,6 +28,12 @@ export function initRoom() {
   });
   store.on("room-error", (error) => {
     $("#room-error").textContent = error ? error.message : "";
+  });
+  store.on("typing", (roomId) => {
+    if (roomId === store.currentRoomId) drawTyping();
+  });
+  store.on("presence", (userId) => {
+    if (store.currentRoom?.participant?.id === userId) drawHeader();
   });
   $("#back-button").addEventListener("click", () => chat.closeRoom());
   confirmButton($("#leave-button"), "Leave", "Really leave?", async () => {
@@ -48,8 +58,10 @@ function drawRoom(roomId) {
   $("#room-view").hidden = !roomId;
   $("#no-room").hidden = Boolean(roomId);
   nodes = new Map();
+  editing = null;
   clear($("#message-list"));
   setReply(null);
+  drawTyping();
   $("#composer-error").textContent = "";
   $("#room-error").textContent = "";
   $("#room-notice").textContent = "";
@@ -62,15 +74,37 @@ function drawRoom(roomId) {
 function drawHeader() {
   const room = store.currentRoom;
   if (!room) return;
-  $("#room-title").textContent = room.name ?? "Direct conversation";
+  const direct = room.kind === "direct";
+  $("#room-title").textContent = roomName(room);
+  $("#leave-button").hidden = direct; // a direct conversation cannot be left
+  $("#room-view").classList.toggle("direct", direct);
   const facts = [];
-  if (typeof room.member_count === "number") {
+  if (direct) {
+    const other = room.participant;
+    facts.push("Direct message");
+    if (other) {
+      if (other.display_name) facts.push(`@${other.username}`);
+      const state = describe(other.id);
+      if (state) facts.push(state);
+    }
+  } else if (typeof room.member_count === "number") {
     facts.push(`${room.member_count} member${room.member_count === 1 ? "" : "s"}`);
   }
-  if (room.visibility === "private") facts.push("private");
+  if (room.visibility === "private" && !direct) facts.push("private");
   if (room.has_password) facts.push("password");
   if (room.description) facts.push(room.description);
   $("#room-meta").textContent = facts.join(" · ");
+}
+
+/** "alice is typing…": the people the server says are typing here, you never. */
+function drawTyping() {
+  const names = store.typists(store.currentRoomId).map(authorName);
+  let text = "";
+  if (names.length === 1) text = `${names[0]} is typing…`;
+  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+  else if (names.length === 3) text = `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
+  else if (names.length > 3) text = `${names[0]}, ${names[1]} and ${names.length - 2} others are typing…`;
+  $("#typing-indicator").textContent = text;
 }
 
 function notice(text) {
@@ -89,11 +123,15 @@ function drawTimeline(reason) {
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM;
   const before = { height: box.scrollHeight, top: box.scrollTop };
 
+  if (editing && (timeline.bySeq.get(editing.seq)?.deleted ?? true)) editing = null;
+  // An editor rebuilt under the cursor (its message changed in another window) keeps it.
+  if (editing && document.activeElement?.id === `edit-${editing.seq}`) editing.focus = true;
   const wanted = [];
   for (const message of timeline.sorted()) {
     const quoted = message.reply_to ? quoteOf(timeline, message.reply_to) : null;
     const key = `s${message.seq}`;
-    const mark = [stamp(message), quoted ? stamp(quoted) : "", timeline.errors.get(message.seq)];
+    const edit = editing?.seq === message.seq ? `edit:${editing.error ?? ""}` : "";
+    const mark = [stamp(message), quoted ? stamp(quoted) : "", timeline.errors.get(message.seq), edit];
     wanted.push({ key, mark: mark.join("|"), build: () => messageItem(message, quoted, timeline) });
   }
   for (const pending of timeline.pending.values()) {
@@ -102,11 +140,21 @@ function drawTimeline(reason) {
     wanted.push({ key: `p${pending.client_id}`, mark, build: () => pendingItem(pending, quoted) });
   }
   reconcile(list, wanted);
+  if (editing?.focus) {
+    editing.focus = false;
+    const input = $(`#edit-${editing.seq}`);
+    if (input && document.activeElement !== input) {
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    }
+  }
 
   $("#older-button").hidden = !timeline.olderExist || timeline.empty;
   $("#history-start").hidden = timeline.olderExist || !timeline.loaded;
   if (reason === "older") {
     box.scrollTop = before.top + (box.scrollHeight - before.height); // stay on what was read
+  } else if (reason === "edit") {
+    $(`#message-list li[data-seq="${editing?.seq}"]`)?.scrollIntoView({ block: "nearest" });
   } else if (atBottom || reason === "open" || reason === "sent") {
     box.scrollTop = box.scrollHeight;
   }
@@ -184,7 +232,16 @@ function messageItem(message, quoted, timeline) {
         onclick: () => setReply(message),
       }),
     );
-    // LATER(issue 7): an Edit button on own messages (`edit_message`), and "edited".
+    if (own && editing?.seq !== message.seq) {
+      actions.append(
+        h("button", {
+          type: "button",
+          class: "quiet small",
+          text: "Edit",
+          onclick: () => startEdit(message),
+        }),
+      );
+    }
     if (own) {
       const remove = h("button", { type: "button", class: "quiet small danger", text: "Delete" });
       confirmButton(remove, "Delete", "Really delete?", () =>
@@ -200,21 +257,127 @@ function messageItem(message, quoted, timeline) {
     h(
       "div",
       { class: "message-meta" },
+      message.author ? presenceDot(message.author.id) : null,
       h("span", { class: "author", text: authorName(message.author) }),
       h("time", {
         datetime: message.created_at,
         title: new Date(message.created_at).toLocaleString(),
         text: shortTime(message.created_at),
       }),
-      message.edited_at && !message.deleted ? h("span", { class: "muted", text: "(edited)" }) : null,
+      message.edited_at && !message.deleted
+        ? h("span", {
+            class: "edited muted",
+            title: `Edited ${new Date(message.edited_at).toLocaleString()}`,
+            text: "(edited)",
+          })
+        : null,
     ),
     quoted ? quoteBlock(quoted) : null,
     message.deleted
       ? h("p", { class: "message-text tombstone", text: "This message was deleted." })
-      : h("p", { class: "message-text" }, linkify(message.content)),
+      : editing?.seq === message.seq
+        ? editor(message, timeline.roomId)
+        : h("p", { class: "message-text" }, linkify(message.content)),
     actions,
     error ? h("p", { class: "field-error", role: "alert", text: error }) : null,
   );
+}
+
+// -- editing your own message --------------------------------------------------
+
+function startEdit(message) {
+  editing = { seq: message.seq, draft: message.content, error: null, focus: true };
+  drawTimeline("edit");
+}
+
+function stopEdit() {
+  editing = null;
+  drawTimeline("edit");
+  $("#composer-input").focus();
+}
+
+/** The inline editor: Enter saves, Shift+Enter breaks the line, Escape cancels. */
+function editor(message, roomId) {
+  const id = `edit-${message.seq}`;
+  const input = h("textarea", {
+    id,
+    name: "content",
+    class: "edit-input",
+    rows: 2,
+    maxlength: CONTENT_MAX,
+    "aria-describedby": `${id}-hint ${id}-error`,
+    "aria-invalid": editing.error ? "true" : null,
+  });
+  input.value = editing.draft;
+  const form = h(
+    "form",
+    { class: "edit-form", novalidate: true },
+    h("label", { for: id, class: "visually-hidden", text: "Edit your message" }),
+    input,
+    h("p", { id: `${id}-error`, class: "field-error", role: "alert", text: editing.error ?? "" }),
+    h(
+      "div",
+      { class: "edit-actions" },
+      h("span", { id: `${id}-hint`, class: "hint", text: "Enter saves · Escape cancels" }),
+      h("button", { type: "button", class: "quiet small", text: "Cancel", onclick: stopEdit }),
+      h("button", { type: "submit", class: "primary small", text: "Save" }),
+    ),
+  );
+  input.addEventListener("input", () => {
+    if (editing?.seq === message.seq) editing.draft = input.value;
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      stopEdit();
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveEdit(roomId, message, form);
+  });
+  return form;
+}
+
+async function saveEdit(roomId, message, form) {
+  if (editing?.seq !== message.seq) return;
+  const content = editing.draft.trim();
+  const refuse = (text) => {
+    editing.error = text;
+    editing.focus = true;
+    drawTimeline("edit");
+  };
+  if (!content) return refuse("A message needs some text (or delete it instead).");
+  if (content.length > CONTENT_MAX) {
+    return refuse(`A message is at most ${CONTENT_MAX} characters (this one has ${content.length}).`);
+  }
+  if (content === message.content) return stopEdit();
+  for (const control of form.querySelectorAll("button, textarea")) control.disabled = true;
+  try {
+    await chat.editMessage(roomId, message, content);
+    if (editing?.seq === message.seq && store.currentRoomId === roomId) stopEdit();
+  } catch (error) {
+    if (editing?.seq !== message.seq || store.currentRoomId !== roomId) return;
+    for (const control of form.querySelectorAll("button, textarea")) control.disabled = false;
+    refuse(error.message);
+  }
+}
+
+/** Scroll to a message held in the timeline and mark it for a moment (search). */
+export function revealMessage(seq) {
+  const item = $(`#message-list li[data-seq="${seq}"]`);
+  if (!item) return false;
+  item.scrollIntoView({ block: "center" });
+  item.classList.remove("highlight");
+  void item.offsetWidth; // restart the animation when shown twice
+  item.classList.add("highlight");
+  item.setAttribute("tabindex", "-1");
+  item.focus({ preventScroll: true });
+  return true;
 }
 
 function pendingItem(pending, quoted) {
@@ -277,6 +440,7 @@ function initComposer() {
       input.setAttribute("aria-invalid", "true");
       return;
     }
+    chat.setTyping(store.currentRoomId, false);
     chat.send(store.currentRoomId, content, replyTo?.id ?? null);
     input.value = "";
     setReply(null);
@@ -289,10 +453,20 @@ function initComposer() {
       form.requestSubmit();
     } else if (event.key === "Escape" && replyTo) {
       setReply(null);
+    } else if (event.key === "ArrowUp" && !input.value) {
+      // Up in an empty composer edits your last message, as in most chat programs.
+      const mine = store.timeline(store.currentRoomId).lastOwn(store.me?.id);
+      if (mine) {
+        event.preventDefault();
+        startEdit(mine);
+      }
     }
   });
-  input.addEventListener("input", () => resize(input));
-  // LATER(issue 7): typing notices from the input event (chat.setTyping).
+  input.addEventListener("input", () => {
+    resize(input);
+    chat.setTyping(store.currentRoomId, input.value.trim() !== "");
+  });
+  input.addEventListener("blur", () => chat.setTyping(store.currentRoomId, false));
   $("#reply-cancel").addEventListener("click", () => {
     setReply(null);
     input.focus();

@@ -1,9 +1,13 @@
-// The rooms list, and the dialogs that add rooms to it: create, and browse public rooms.
+// The rooms list and the direct conversations, and the dialogs that add to them:
+// create a room, browse public rooms, start a conversation by username.
 
 import { api } from "../api.js";
 import * as chat from "../chat.js";
 import { $, busy, clear, clearErrors, formValues, h, showErrors } from "../dom.js";
 import { store } from "../store.js";
+import { presenceDot, presenceText } from "./presence.js";
+
+const SUGGEST_DELAY = 250; // ms of quiet typing before suggesting names
 
 export function initSidebar() {
   store.on("rooms", drawRooms);
@@ -13,6 +17,7 @@ export function initSidebar() {
   });
   initCreateRoom();
   initBrowse();
+  initNewConversation();
   for (const dialog of document.querySelectorAll("dialog")) {
     for (const button of dialog.querySelectorAll("[data-close]")) {
       button.addEventListener("click", () => dialog.close());
@@ -21,39 +26,56 @@ export function initSidebar() {
 }
 
 function activity(room) {
-  return room.last_message?.created_at || room.created_at || "";
+  return room.last_message?.created_at || room.last_activity_at || room.created_at || "";
 }
 
 function drawRooms() {
-  const list = $("#room-list");
   const rooms = [...store.rooms.values()].sort((a, b) =>
     activity(b).localeCompare(activity(a)),
   );
-  // Redrawn whole (it is short); keep keyboard focus on the room it was on.
-  const focused = list.contains(document.activeElement) ? document.activeElement : null;
-  clear(list);
-  for (const room of rooms) list.append(roomItem(room));
-  if (focused) list.querySelector(`[data-room-id="${CSS.escape(focused.dataset.roomId)}"]`)?.focus();
-  $("#rooms-empty").hidden = rooms.length > 0;
+  const groups = rooms.filter((room) => room.kind !== "direct");
+  const direct = rooms.filter((room) => room.kind === "direct");
+  drawList($("#room-list"), groups);
+  drawList($("#dm-list"), direct);
+  $("#rooms-empty").hidden = groups.length > 0;
+  $("#dms-empty").hidden = direct.length > 0;
   const unread = rooms.reduce((sum, room) => sum + unreadOf(room), 0);
   document.title = unread ? `(${unread}) Chat` : "Chat";
 }
 
-/** The open room counts as read: its messages are on screen. The server's marker only
- * moves when you post, until read markers exist (LATER(issue 7): `read`). */
+/** Redrawn whole (it is short); keep keyboard focus on the room it was on. */
+function drawList(list, rooms) {
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  clear(list);
+  for (const room of rooms) list.append(roomItem(room));
+  if (focused) list.querySelector(`[data-room-id="${CSS.escape(focused.dataset.roomId)}"]`)?.focus();
+}
+
+/** Messages past your read marker. The open room's are read while you look at it (the
+ * client tells the server); in a window in the background they count, as elsewhere. */
 function unreadOf(room) {
-  return room.id === store.currentRoomId ? 0 : room.unread_count || 0;
+  return room.unread_count || 0;
+}
+
+/** A room's name; a direct conversation is named after the other person. */
+export function roomName(room) {
+  if (!room) return "";
+  if (room.kind === "direct") return room.participant ? authorName(room.participant) : "Direct conversation";
+  return room.name ?? "";
+}
+
+function preview(room) {
+  const last = room.last_message;
+  if (!last) return "No messages yet";
+  if (last.deleted) return "Message deleted";
+  if (last.author?.id === store.me?.id) return `You: ${last.content}`;
+  return room.kind === "direct" ? last.content : `${authorName(last.author)}: ${last.content}`;
 }
 
 function roomItem(room) {
   const current = room.id === store.currentRoomId;
   const unread = unreadOf(room);
-  const last = room.last_message;
-  const preview = !last
-    ? "No messages yet"
-    : last.deleted
-      ? "Message deleted"
-      : `${authorName(last.author)}: ${last.content}`;
+  const direct = room.kind === "direct";
   return h(
     "li",
     {},
@@ -63,14 +85,18 @@ function roomItem(room) {
         type: "button",
         class: `room-item${current ? " current" : ""}${unread ? " unread" : ""}`,
         "aria-current": current ? "true" : null,
-        dataset: { roomId: room.id },
+        dataset: { roomId: room.id, kind: room.kind ?? "group" },
         onclick: () => chat.openRoom(room.id),
       },
       h(
         "span",
         { class: "room-item-top" },
-        h("span", { class: "room-name", text: room.name ?? "Direct conversation" }),
-        room.visibility === "private" ? h("span", { class: "tag", text: "private" }) : null,
+        direct && room.participant ? presenceDot(room.participant.id) : null,
+        h("span", { class: "room-name", text: roomName(room) }),
+        direct && room.participant
+          ? h("span", { class: "visually-hidden" }, " (", presenceText(room.participant.id), ")")
+          : null,
+        !direct && room.visibility === "private" ? h("span", { class: "tag", text: "private" }) : null,
         unread
           ? [
               h("span", {
@@ -82,7 +108,7 @@ function roomItem(room) {
             ]
           : null,
       ),
-      h("span", { class: "room-preview", text: preview }),
+      h("span", { class: "room-preview", text: preview(room) }),
     ),
   );
 }
@@ -209,4 +235,60 @@ function browseItem(room, dialog) {
     }
   });
   return h("li", {}, form);
+}
+
+// -- a direct conversation by username ------------------------------------------------
+
+function initNewConversation() {
+  const dialog = $("#new-dm-dialog");
+  const form = $("#new-dm-form");
+  const input = $("#dm-username");
+  let timer = null;
+  let ticket = 0;
+  $("#new-dm-button").addEventListener("click", () => {
+    form.reset();
+    clearErrors(form);
+    clear($("#dm-suggestions"));
+    dialog.showModal();
+    input.focus();
+  });
+  // Names that match what is typed, offered by the field itself (a datalist).
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim().replace(/^@/, "");
+      const mine = ++ticket;
+      if (!q) return clear($("#dm-suggestions"));
+      try {
+        const { users } = await api.searchUsers(q, 8);
+        if (mine !== ticket) return;
+        const options = users
+          .filter((user) => user.id !== store.me?.id)
+          .map((user) =>
+            h("option", {
+              value: user.username,
+              label: user.display_name ? `${user.display_name} (@${user.username})` : `@${user.username}`,
+            }),
+          );
+        clear($("#dm-suggestions")).append(...options);
+      } catch {
+        // Suggestions are a help only: the form still takes a typed name.
+      }
+    }, SUGGEST_DELAY);
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const username = input.value.trim().replace(/^@/, "");
+    if (!username) {
+      return showErrors(form, { errors: { username: ["Whom to write to: enter their username."] } });
+    }
+    try {
+      const room = await busy(form, () => chat.openConversation(username));
+      dialog.close();
+      chat.openRoom(room.id);
+    } catch (error) {
+      showErrors(form, error, "username");
+    }
+  });
 }
