@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from ..concurrency import StripedLock
+from ..concurrency import GroupCommit
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
-from ..domain.models import Membership, Message, Page, ReadState, User, now
+from ..domain.models import Membership, Message, NewPost, Page, Posted, ReadState, User, now
 from ..domain.store import Store
 from .events import Publisher
 from .limits import Budgets
@@ -28,6 +29,12 @@ def search_words(query: str) -> list[str]:
     return list(dict.fromkeys(words))[:SEARCH_WORDS_MAX]
 
 
+@dataclass(frozen=True)
+class _Pending:
+    post: NewPost
+    author: User
+
+
 class MessageService:
     def __init__(
         self,
@@ -42,9 +49,9 @@ class MessageService:
         self.publisher = publisher
         self.presence = presence
         self.budgets = budgets
-        # Store-then-announce under a per-room lock: without it, two posts could be
-        # announced in the opposite order to their seqs.
-        self._ordering = StripedLock()
+        # Posts are stored in batches (one commit each) and announced by the batch's
+        # leader in the order stored, so per room they go out in seq order.
+        self._log: GroupCommit[_Pending, Posted] = GroupCommit(self._store_and_announce)
 
     def post(
         self,
@@ -63,24 +70,23 @@ class MessageService:
         self.budgets.spend("messages", user.id, "You are sending messages too fast.")
         if reply_to and self.store.get_message(room.id, reply_to) is None:
             raise Invalid(errors={"reply_to": ["No such message in this room."]})
-        with self._ordering(room.id):
-            try:
-                message, created = self.store.add_message(
-                    room_id=room.id,
-                    author_id=user.id,
-                    content=content,
-                    reply_to=reply_to,
-                    client_id=client_id,
-                )
-            except LookupError as gone:
-                raise NotFound("No such room.") from gone
-            message.author = user
-            if created:
-                self._announce(message)
-        if created:
-            # Your own message is read: it must not count as unread for you.
-            self.store.mark_read(room.id, user.id, message.seq)
-        return message, created
+        post = NewPost(room.id, user.id, content, reply_to=reply_to, client_id=client_id)
+        posted = self._log.submit(_Pending(post, user))
+        if posted.message is None:
+            raise NotFound("No such room.")
+        return posted.message, posted.created
+
+    def _store_and_announce(self, pending: list[_Pending]) -> list[Posted]:
+        """One batch: stored in one transaction (your own message is read by you in the
+        same step), then each new message announced, in the order stored."""
+        results = self.store.add_messages([p.post for p in pending])
+        for item, posted in zip(pending, results, strict=True):
+            if posted.message is None:
+                continue
+            posted.message.author = item.author  # a repeat's author is the same user
+            if posted.created:
+                self._announce(posted.message)
+        return results
 
     def _announce(self, message: Message) -> None:
         """To the room's watchers; as a `notification` to its online members who are
