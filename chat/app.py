@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
-from flask import Flask
+from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
@@ -36,6 +37,15 @@ from .services.verification import Mailer, VerificationSettings
 from .store import open_store
 
 
+class NoCookieSession(SecureCookieSessionInterface):
+    """The server signs nobody in by cookie (bearer tokens only), so it never reads
+    the cookie header: Flask would parse it for every request and, through
+    Flask-SocketIO, for every Socket.IO event (a twentieth of an event's cost)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return None  # Flask then uses a null session, which refuses writes
+
+
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` is a class or mapping laid over `config.Config`."""
     app = Flask("chat", instance_relative_config=True)
@@ -51,6 +61,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _load_secrets(app)
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False  # keep the schemas' field order
+    app.session_interface = NoCookieSession()
 
     store: Store = open_store(
         app.config["DATABASE_URL"], app.instance_path, app.config["SQLITE_SYNCHRONOUS"]
@@ -211,6 +222,8 @@ def _init_extensions(app: Flask) -> None:
         # Handle a socket's events one after another, as sent: concurrent handlers
         # would let a sender's second message overtake its first.
         async_handlers=False,
+        # No cookie session to copy per socket (see NoCookieSession).
+        manage_session=False,
     )
     socketio.on_namespace(ChatNamespace(NAMESPACE))
     socketio.on_namespace(LegacyNamespace(LEGACY_NAMESPACE))

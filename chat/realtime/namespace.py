@@ -30,7 +30,13 @@ from ..extensions import socketio
 from ..http import services
 from ..ops.logs import log_event
 from ..ops.metrics import SOCKET_CONNECTIONS, SOCKET_EVENTS
-from ..schemas.events import CLIENT_EVENTS, LEGACY_CLIENT_EVENTS, ClientEvent, ErrorEvent
+from ..schemas.events import (
+    CLIENT_EVENTS,
+    LEGACY_CLIENT_EVENTS,
+    ClientEvent,
+    ErrorEvent,
+    shared,
+)
 from ..schemas.viewer import viewing_as
 from ..services.presence import Session
 from . import LEGACY_NAMESPACE, room_channel, user_channel
@@ -93,11 +99,11 @@ def event(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
             if len(args) != 1 or not isinstance(args[0], dict):
                 raise ChatError("Send one payload, an object, with the event.")
             with viewing_as(user.id):
-                result = handler(self, user, **contract.payload().load(args[0]))
-                ack = contract.ack().dump({"ok": True, **result})
+                result = handler(self, user, **contract.load(args[0]))
+                ack = contract.dump_ack({"ok": True, **result})
         except Exception as error:  # every failure becomes an ack, none kills the socket
             ack = failed(error)
-            emit("error", ErrorEvent().dump({"event": contract.name, **ack["error"]}))
+            emit("error", shared(ErrorEvent).dump({"event": contract.name, **ack["error"]}))
             if isinstance(error, SessionEnded):
                 _close_after_reply(current_sid(), self.namespace)
         code = None if ack["ok"] else ack["error"]["code"]

@@ -46,7 +46,7 @@ class SocketPublisher:
         skip: Iterable[str] = (),
     ) -> None:
         with viewing_as(None):
-            payload = SERVER_EVENTS[event].payload().dump(data)
+            payload = SERVER_EVENTS[event].dump(data)
         skip_sid = list(skip) or None
         self.socketio.emit(event, payload, to=to, namespace=NAMESPACE, skip_sid=skip_sid)
         if legacy:
@@ -58,7 +58,7 @@ class SocketPublisher:
     def _emit_legacy(self, event: str, data: Any, to: str) -> None:
         """An event only the original namespace has."""
         with viewing_as(None):
-            payload = LEGACY_SERVER_EVENTS[event].payload().dump(data)
+            payload = LEGACY_SERVER_EVENTS[event].dump(data)
         self.socketio.emit(event, payload, to=to, namespace=LEGACY_NAMESPACE)
 
     def message_created(self, message: Message, legacy: bool = True) -> None:

@@ -8,7 +8,9 @@ tables, so an event cannot drift from its documentation.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from marshmallow import Schema, fields
 
@@ -157,12 +159,28 @@ class ErrorEvent(ErrorOut):
 # -- the tables -------------------------------------------------------------------
 
 
+@functools.cache
+def shared(schema: type[Schema]) -> Schema:
+    """One instance per schema class, made once: building a schema deep-copies its
+    fields, and per event that was a tenth of the server's time (marshmallow 4
+    schemas keep no per-call state; the viewer is a context variable)."""
+    return schema()
+
+
 @dataclass(frozen=True)
 class ClientEvent:
     name: str
     payload: type[Schema]
     ack: type[Schema]
     summary: str
+
+    def load(self, data: Any) -> dict[str, Any]:
+        loaded: dict[str, Any] = shared(self.payload).load(data)
+        return loaded
+
+    def dump_ack(self, ack: dict[str, Any]) -> dict[str, Any]:
+        dumped: dict[str, Any] = shared(self.ack).dump(ack)
+        return dumped
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,10 @@ class ServerEvent:
     payload: type[Schema]
     summary: str
     to: str
+
+    def dump(self, data: Any) -> dict[str, Any]:
+        dumped: dict[str, Any] = shared(self.payload).dump(data)
+        return dumped
 
 
 CLIENT_EVENTS = {

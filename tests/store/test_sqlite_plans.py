@@ -37,11 +37,14 @@ def busy(tmp_path):
 
 def plans_of(store: SQLiteStore, call) -> list[tuple[str, str]]:
     seen: list[str] = []
-    store._conn.set_trace_callback(seen.append)
+    connections = [store._conn, store._reader]  # the writer's and the hub's reads
+    for connection in connections:
+        connection.set_trace_callback(seen.append)
     try:
         call()
     finally:
-        store._conn.set_trace_callback(None)
+        for connection in connections:
+            connection.set_trace_callback(None)
     plans = []
     for sql in seen:
         if sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
