@@ -12,7 +12,8 @@ socket, and both implementations pass one contract suite (tests/live/).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 
@@ -96,6 +97,12 @@ class LiveState(ABC):
         """Asked once per message: the online members not watching, and whether the
         original namespace needs the message. Costs what its answer holds, not the
         room's size."""
+
+    def posting(self, room_ids: Collection[str]) -> AbstractContextManager[None]:
+        """Held while posts to these rooms are stored and announced, so that processes
+        sharing a queue announce each room's messages in seq order. One process needs
+        nothing: it stores and announces its posts one batch at a time."""
+        return nullcontext()
 
     # -- liveness ----------------------------------------------------------
     @abstractmethod

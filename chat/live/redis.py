@@ -32,11 +32,13 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from ..domain.errors import LiveStateError
 from ..domain.live import Fanout, Heartbeat, LiveState
+from .turns import RoomTurns
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +242,7 @@ class RedisLive(LiveState):
                 "heartbeat": _HEARTBEAT,
             }.items()
         }
+        self.turns = RoomTurns(self.redis, prefix)
         self.heartbeat()  # registered before the first socket arrives
 
     def _run(self, script: str, *args: Any) -> Any:
@@ -247,6 +250,9 @@ class RedisLive(LiveState):
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
+
+    def posting(self, room_ids: Collection[str]) -> AbstractContextManager[None]:
+        return self.turns.hold(room_ids)
 
     # -- sockets ---------------------------------------------------------
     @_guarded

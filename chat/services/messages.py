@@ -78,14 +78,16 @@ class MessageService:
 
     def _store_and_announce(self, pending: list[_Pending]) -> list[Posted]:
         """One batch: stored in one transaction (your own message is read by you in the
-        same step), then each new message announced, in the order stored."""
-        results = self.store.add_messages([p.post for p in pending])
-        for item, posted in zip(pending, results, strict=True):
-            if posted.message is None:
-                continue
-            posted.message.author = item.author  # a repeat's author is the same user
-            if posted.created:
-                self._announce(posted.message)
+        same step), then each new message announced, in the order stored; all while
+        holding the rooms' turn, so other processes do not announce between."""
+        with self.presence.posting({p.post.room_id for p in pending}):
+            results = self.store.add_messages([p.post for p in pending])
+            for item, posted in zip(pending, results, strict=True):
+                if posted.message is None:
+                    continue
+                posted.message.author = item.author  # a repeat's author is the same user
+                if posted.created:
+                    self._announce(posted.message)
         return results
 
     def _announce(self, message: Message) -> None:

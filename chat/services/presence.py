@@ -15,7 +15,8 @@ import functools
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -178,6 +179,9 @@ class Presence:
 
     def co_members(self, user_id: str) -> set[str]:
         return _shared(lambda: self.live.co_members(user_id), set)
+
+    def posting(self, room_ids: Collection[str]) -> AbstractContextManager[None]:
+        return self.live.posting(room_ids)
 
     def fanout(self, room_id: str) -> Fanout:
         # Without it: no notifications, and `/` gets the message in case it watches.

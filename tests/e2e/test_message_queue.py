@@ -7,6 +7,9 @@ channel on db 0 is ours alone.
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from .harness import MODES, WAIT, Api, ServerProcess
@@ -246,3 +249,52 @@ def test_a_crashed_processs_users_go_offline(
     )
     assert api_b.request("GET", f"/api/users/{bob.id}", alice).json()["online"] is False
     assert api_b.request("GET", f"/api/rooms/{room_id}/online", alice).json()["users"] == []
+
+
+SENDERS_PER_PROCESS = 3
+MESSAGES_PER_SENDER = 60
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_processes_posting_at_once_deliver_in_seq_order(
+    mode, server_factory, sockets, tmp_path, redis_url
+) -> None:
+    """Senders on both processes post to one room as fast as acks allow: a watcher on
+    each process hears every message exactly once, in seq order, with no gap."""
+    one, two = two_processes(mode, server_factory, tmp_path, redis_url)
+    api = Api(one.url)
+    owner = api.user("owner")
+    room_id = api.create_room(owner, "busy")["id"]
+    senders = []
+    for process in (one, two):
+        for n in range(SENDERS_PER_PROCESS):
+            account = Api(process.url).user(f"s{n}{process.name}".replace("-", "")[:30])
+            sock = sockets(process, account.token)
+            sock.ok("join", {"room_id": room_id})
+            senders.append(sock)
+    watchers = []
+    for process in (one, two):
+        watcher = sockets(process, owner.token)
+        watcher.ok("join", {"room_id": room_id})
+        watchers.append(watcher)
+
+    def send(sock) -> list[int]:
+        return [
+            sock.ok("message", {"room_id": room_id, "content": f"m{i}"})["message"]["seq"]
+            for i in range(MESSAGES_PER_SENDER)
+        ]
+
+    with ThreadPoolExecutor(len(senders)) as pool:
+        acked = [seq for seqs in pool.map(send, senders) for seq in seqs]
+    total = len(senders) * MESSAGES_PER_SENDER
+    assert sorted(acked) == list(range(1, total + 1))
+    for watcher in watchers:
+        seqs = [m["seq"] for m in watcher.wait_messages(room_id, total, timeout=60)]
+        assert seqs == list(range(1, total + 1)), f"out of order: {_first_disorder(seqs)}"
+
+
+def _first_disorder(seqs: list[int]) -> str:
+    for i, (a, b) in enumerate(itertools.pairwise(seqs)):
+        if b != a + 1:
+            return f"seq {b} after {a} at position {i + 1}"
+    return "none"
