@@ -227,7 +227,11 @@ def test_gunicorn_stops_instead_of_respawning_the_worker(tmp_path) -> None:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     command = [gunicorn, "--worker-class", "eventlet", "--workers", "1"]
     command += ["--bind", "127.0.0.1:0", "wsgi:app"]
-    result = start(tmp_path, command, APP_ENV="production", ASYNC_MODE="eventlet")
+    # gunicorn 25 opens a control socket in $XDG_RUNTIME_DIR: its own, not the user's.
+    run_dir = str(tmp_path)
+    result = start(
+        tmp_path, command, APP_ENV="production", ASYNC_MODE="eventlet", XDG_RUNTIME_DIR=run_dir
+    )
     assert "App failed to load" in result.stderr
     assert [p.split(" ")[0] for p in refused(result)] == ["SECRET_KEY", "JWT_SECRET_KEY"]
 
