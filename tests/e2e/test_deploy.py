@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 import config
 
-from .harness import ROOT
+from .harness import ROOT, free_port, wait_until
 
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
@@ -65,25 +66,60 @@ def stand_in_gunicorn(tmp_path: Path) -> dict[str, str]:
 # -- nginx ----------------------------------------------------------------------------
 
 
-def test_nginx_accepts_the_config(tmp_path) -> None:
+def local_nginx(tmp_path: Path, port: int = 80) -> list[str]:
+    """nginx's command line for a copy of deploy/nginx.conf whose upstreams (compose's
+    service names, which must resolve) are loopback, listening on `port`."""
     if NGINX is None:
         if IN_CI:
             pytest.fail("nginx is missing in CI (.ci/run installs nginx-light)")
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    # The upstreams are compose's service names; here they must resolve: loopback.
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     local = re.sub(r"(\bserver\s+)chat\d+(:\d+)", r"\g<1>127.0.0.1\2", text)
+    local = local.replace("listen 80;", f"listen 127.0.0.1:{port};")
     assert local != text
     (tmp_path / "nginx.conf").write_text(local)
+    return [NGINX, "-p", str(tmp_path), "-e", "stderr", "-c", str(tmp_path / "nginx.conf")]
+
+
+def test_nginx_accepts_the_config(tmp_path) -> None:
     result = subprocess.run(
-        [NGINX, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(tmp_path / "nginx.conf")]
-        + ["-g", f"pid {tmp_path / 'nginx.pid'};"],
+        [*local_nginx(tmp_path), "-t", "-g", f"pid {tmp_path / 'nginx.pid'};"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
+
+
+def test_nginx_answers_too_long_requests_in_the_house_error_style(tmp_path) -> None:
+    """414 and 431 never reach a process (nginx refuses them first); they are JSON
+    `{code, message}` like every error of the app."""
+    port = free_port()
+    command = [*local_nginx(tmp_path, port), "-g", f"daemon off; pid {tmp_path / 'nginx.pid'};"]
+    nginx = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def get(path: str, **headers: str) -> requests.Response | None:
+            try:
+                return requests.get(url + path, headers=headers, timeout=5)
+            except requests.ConnectionError:
+                return None
+
+        wait_until(lambda: get("/.errors/414") is not None, what="nginx listening")
+        for response, status, code in [
+            (get("/" + "x" * 20_000), 414, "request_uri_too_long"),
+            (get("/", **{"X-Big": "y" * 20_000}), 431, "request_header_fields_too_large"),
+        ]:
+            assert response is not None and response.status_code == status
+            assert response.headers["Content-Type"] == "application/json"
+            assert response.json()["code"] == code and response.json()["message"]
+        outside = get("/.errors/414")  # the error bodies are internal locations
+        assert outside is not None and outside.status_code == 404
+    finally:
+        nginx.terminate()
+        nginx.communicate(timeout=30)
 
 
 def test_nginx_is_sticky_passes_websockets_and_names_the_compose_services() -> None:
