@@ -25,6 +25,8 @@ def clean_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     a variable that is set, even to ""), a throw-away database, then `settings`."""
     env = dict(os.environ)
     env.update({setting.name: "" for setting in config.SETTINGS})
+    # prometheus_client takes this one set, even empty, for multi-process mode in ".".
+    env.pop("PROMETHEUS_MULTIPROC_DIR")
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'chat.db'}", PYTHONUNBUFFERED="1")
     env.update(settings)
     return env
