@@ -18,13 +18,19 @@ elif ASYNC_MODE == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
-else:
-    raise SystemExit(f"ASYNC_MODE must be eventlet or gevent, not {ASYNC_MODE!r}")
+# Any other ASYNC_MODE: create_app's validation reports it with every other problem.
+
+import sys  # noqa: E402
 
 from chat import create_app  # noqa: E402
 from chat.ops.logs import configure_logging  # noqa: E402
+from config import EXIT_STATUS, ConfigError  # noqa: E402
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:  # one line per problem, no traceback (also for `flask`)
+    print(error.report(), file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_STATUS) from None
 configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 if __name__ == "__main__":

@@ -47,9 +47,12 @@ class NoCookieSession(SecureCookieSessionInterface):
 
 
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; `config` is a class or mapping laid over `config.Config`."""
+    """Build the app; `config` is a class or mapping laid over `config.Config`.
+
+    Raises `config.ConfigError` naming every problem of the settings before anything
+    is opened (wsgi.py turns it into a clean exit)."""
     app = Flask("chat", instance_relative_config=True)
-    from config import Config
+    from config import Config, validate
 
     app.config.from_object(Config)
     app.config.from_mapping(api_settings(__version__))
@@ -57,6 +60,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     elif config is not None:
         app.config.from_object(config)
+    validate(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     _load_secrets(app)
     if isinstance(app.json, DefaultJSONProvider):
@@ -141,12 +145,11 @@ def _budgets(app: Flask) -> tuple[Budgets, Budgets]:
 
 
 def _load_secrets(app: Flask) -> None:
-    """Production must be given its keys; development makes them once and keeps them."""
+    """Development makes its keys once and keeps them (production must be given its
+    keys: `config.validate` has refused to start without them)."""
     missing = [k for k in ("SECRET_KEY", "JWT_SECRET_KEY") if not app.config.get(k)]
     if not missing:
         return
-    if app.config["APP_ENV"] == "production":
-        raise RuntimeError(f"Set {' and '.join(missing)} in the environment for production.")
     path = os.path.join(app.instance_path, "secrets.json")
     kept = {}
     if os.path.exists(path):
@@ -169,11 +172,12 @@ def _account_settings(app: Flask) -> AccountSettings:
     lifetime = config["JWT_REFRESH_TOKEN_EXPIRES"]
     if not isinstance(lifetime, timedelta):
         lifetime = timedelta(seconds=int(lifetime))
-    return AccountSettings(_mailer(app, verification.required), verification, lifetime)
+    return AccountSettings(_mailer(app), verification, lifetime)
 
 
-def _mailer(app: Flask, verifying: bool) -> Mailer:
-    """SMTP when SMTP_HOST is set; else the log, which production may not rely on."""
+def _mailer(app: Flask) -> Mailer:
+    """SMTP when SMTP_HOST is set; else the log (production with verification on has
+    been refused by `config.validate`)."""
     config = app.config
     if config.get("SMTP_HOST"):
         ssl, starttls = bool(config["SMTP_SSL"]), bool(config["SMTP_STARTTLS"])
@@ -186,12 +190,6 @@ def _mailer(app: Flask, verifying: bool) -> Mailer:
             starttls=starttls,
             use_ssl=ssl,
             timeout=float(config["SMTP_TIMEOUT"]),
-        )
-    if verifying and config["APP_ENV"] == "production":
-        raise RuntimeError(
-            "EMAIL_VERIFICATION is on but SMTP_HOST is not set: production cannot mail "
-            "the codes. Set SMTP_HOST (and SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM "
-            "as needed), or turn EMAIL_VERIFICATION off."
         )
     return LogMailer()
 

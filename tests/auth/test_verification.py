@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from chat.domain.models import VerificationCode, now
+from config import ConfigError
 from tests.conftest import make_app
 from tests.mail_server import MailServer, SilentServer, free_port
 from tests.support import STORES
@@ -287,7 +288,7 @@ def test_without_smtp_host_development_logs_the_code(tmp_path, caplog):
 
 
 def test_production_without_smtp_host_refuses_to_start(tmp_path):
-    with pytest.raises(RuntimeError, match="SMTP_HOST"):
+    with pytest.raises(ConfigError, match="SMTP_HOST is not set"):
         make_app(tmp_path, "sqlite", APP_ENV="production", EMAIL_VERIFICATION=True, SMTP_HOST=None)
 
 
