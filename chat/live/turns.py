@@ -11,8 +11,8 @@ A turn is a Redis key per room (`order:<room>`) holding the holder's token, set 
 all the rooms of a batch at once or for none (one Lua script), and expiring after
 `ttl` so a process that dies holding it delays the room by that much, no more. A
 process refused a turn leaves its token in `next:<room>`, renewed at each try and
-lapsing soon after it stops trying: the holder, coming back for the room, steps aside, so two busy processes alternate instead of one
-starving the other.
+lapsing soon after it stops trying: the holder, coming back for the room, steps
+aside, so two busy processes alternate instead of one starving the other.
 """
 
 from __future__ import annotations
