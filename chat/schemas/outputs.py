@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump
 
+from .fast import FastDump
 from .viewer import viewer
 
 
@@ -56,7 +57,7 @@ class MeOut(PublicUserOut):
     email = fields.String(allow_none=True, required=True)
 
 
-class AuthorOut(Schema):
+class AuthorOut(FastDump):
     class Meta:
         description = (
             'A message\'s author. A deleted account shows as `{id, username: "deleted", '
@@ -68,7 +69,7 @@ class AuthorOut(Schema):
     display_name = fields.String(allow_none=True)
 
 
-class MessageOut(Schema):
+class MessageOut(FastDump):
     id = fields.String(required=True)
     room_id = fields.String(required=True)
     seq = fields.Integer(required=True)
