@@ -84,6 +84,14 @@ class Config:
     # alive to the others (Redis live state: it is taken for dead after three misses).
     TYPING_TIMEOUT = float(_env("TYPING_TIMEOUT", "5") or 5)
     PRESENCE_HEARTBEAT = float(_env("PRESENCE_HEARTBEAT", "5") or 5)
+    # Serving (README, Limits): a connection must send its request head within
+    # REQUEST_HEADER_TIMEOUT seconds; a socket must sign in (Socket.IO connect) within
+    # SOCKET_CONNECT_TIMEOUT (0: never closed); one process holds up to MAX_CONNECTIONS
+    # connections; on SIGTERM, in-flight work gets SHUTDOWN_TIMEOUT seconds.
+    REQUEST_HEADER_TIMEOUT = float(_env("REQUEST_HEADER_TIMEOUT", "5") or 5)
+    SOCKET_CONNECT_TIMEOUT = float(_env("SOCKET_CONNECT_TIMEOUT", "10") or 10)
+    MAX_CONNECTIONS = _int("MAX_CONNECTIONS", 10000)
+    SHUTDOWN_TIMEOUT = float(_env("SHUTDOWN_TIMEOUT", "10") or 10)
     HOST = _env("HOST", "127.0.0.1")
     PORT = _int("PORT", 5000)
     # How many proxies in front (Heroku's router, nginx) may set X-Forwarded-For/-Proto;
