@@ -8,8 +8,7 @@ wsgi:app`; what it does not say is here, from the same settings as `make run`
 import math
 from typing import Any
 
-from chat.serving.fdlimit import raise_open_files_limit
-from config import Config
+from config import Config  # settings only: `chat` must not load before the monkey-patching
 
 # One worker holds every socket: up to MAX_CONNECTIONS connections (greenthreads).
 worker_connections = Config.MAX_CONNECTIONS
@@ -21,8 +20,17 @@ backlog = 4096
 
 
 def on_starting(server: Any) -> None:
-    """Raise the open-files limit in the master: the worker it forks inherits it."""
-    server.log.info("open-files limit %d", raise_open_files_limit())
+    """Raise the open-files limit in the master: the worker it forks inherits it.
+
+    As chat/serving/fdlimit.py does for `make run`; importing it from here would
+    import the app before gunicorn's worker monkey-patches.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    server.log.info("open-files limit %d", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def post_worker_init(worker: Any) -> None:

@@ -12,9 +12,11 @@ Two holes it closes, both below Flask:
   and its session is closed without waiting (the client's pending GET, if any, gets the
   CLOSE packet and reconnects).
 - A chunked body (`Transfer-Encoding: chunked`, no Content-Length) reads as empty under
-  eventlet's and gevent's servers: neither sets `wsgi.input_terminated`, so Werkzeug
-  takes the body for empty and the REST routes answer 422 "Missing data". Here it is
-  read in full, up to the same limit (413 beyond), and handed on with its length.
+  eventlet's server, which does not set `wsgi.input_terminated`: Werkzeug takes the
+  body for empty and the REST routes answer 422 "Missing data". Under gevent's and
+  gunicorn's, which do set it, a body over MAX_CONTENT_LENGTH came out truncated (a
+  400 "not valid JSON" instead of a 413). Here every chunked body is read, up to the
+  limit (413 beyond), and handed on with its length.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class BoundedBodies:
         if length is not None and length > self.limit and _is_socket_post(environ):
             self._close_polling_session(environ)
             return self._too_large(start_response)
-        if _is_chunked(environ) and not environ.get("wsgi.input_terminated"):
+        if _is_chunked(environ):
             body = _read_at_most(environ["wsgi.input"], self.limit + 1)
             if len(body) > self.limit:
                 return self._too_large(start_response)
