@@ -54,8 +54,10 @@ def serve(app: Flask) -> None:
 
 
 def _serve_eventlet(app: Flask, sock: socket.socket) -> None:
-    """The server runs in a greenthread; SIGTERM kills its accept loop (eventlet.wsgi
-    then waits for its connections), drains, and waits for it up to the timeout."""
+    """The server runs in a greenthread. On SIGTERM the handlers running finish and the
+    sessions are closed first; then its accept loop is killed, after which eventlet.wsgi
+    shuts the idle connections (WebSockets count as idle) and waits for the requests
+    in flight; `serve` returns when they are done, or after SHUTDOWN_TIMEOUT."""
     import eventlet
     import eventlet.event
     import eventlet.wsgi
@@ -69,16 +71,16 @@ def _serve_eventlet(app: Flask, sock: socket.socket) -> None:
         max_size=int(app.config["MAX_CONNECTIONS"]),
         protocol=eventlet_protocol(float(app.config["REQUEST_HEADER_TIMEOUT"])),
     )
-
     finished = eventlet.event.Event()
     server.link(lambda *_: finished.ready() or finished.send())
 
     def stop() -> None:
+        drain(app, grace)  # before the kill, which would cut the WebSockets' acks off
+        eventlet.sleep(0.05)  # the WebSockets' writers send the CLOSE packets
         server.kill(SystemExit)  # eventlet.wsgi.server's own way out of accept()
-        drain(app, grace)
-        eventlet.sleep(grace)  # the server's connections end sooner, as a rule
+        eventlet.sleep(grace)  # the requests in flight end sooner, as a rule
         if not finished.ready():
-            log.warning("shutdown: connections still open after %.0f s", grace)
+            log.warning("shutdown: requests still running after %.0f s", grace)
             finished.send()
 
     signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn(stop))

@@ -36,6 +36,17 @@ def closed_by_server(sock: socket.socket, timeout: float = WAIT) -> bool:
     return False
 
 
+def read_interim(sock: socket.socket) -> bytes:
+    """A 1xx response's head (it has no body), read byte by byte to leave what follows."""
+    data = b""
+    while not data.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        if not byte:
+            raise AssertionError(f"connection closed mid-head: {data!r}")
+        data += byte
+    return data
+
+
 def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     """One HTTP/1.1 response, its body by Content-Length or chunked (gunicorn's)."""
     data = b""
