@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import socket
+from typing import Any
 
 from flask import Flask
 
@@ -44,13 +45,20 @@ def serve(app: Flask) -> None:
     sock = listener(host, port)
     mode = hub()
     print(f" * Chat server ({mode}) on http://{host}:{port}", flush=True)
-    log.info("open-files limit %d, up to %d connections", files, app.config["MAX_CONNECTIONS"])
+    log.info("open-files limit %d, up to %d connections", files, _setting(app, "MAX_CONNECTIONS"))
     if mode == "eventlet":
         _serve_eventlet(app, sock)
     elif mode == "gevent":
         _serve_gevent(app, sock)
     else:
         raise RuntimeError("serve() needs a monkey-patched process: run wsgi.py")
+
+
+def _setting(app: Flask, name: str) -> Any:
+    """The app's setting, or config.Config's for an app without it (bench/relay.py)."""
+    from config import Config
+
+    return app.config.get(name, getattr(Config, name))
 
 
 def _serve_eventlet(app: Flask, sock: socket.socket) -> None:
@@ -62,14 +70,14 @@ def _serve_eventlet(app: Flask, sock: socket.socket) -> None:
     import eventlet.event
     import eventlet.wsgi
 
-    grace = float(app.config["SHUTDOWN_TIMEOUT"])
+    grace = _setting(app, "SHUTDOWN_TIMEOUT")
     server = eventlet.spawn(
         eventlet.wsgi.server,
         sock,
         app,
         log_output=False,
-        max_size=int(app.config["MAX_CONNECTIONS"]),
-        protocol=eventlet_protocol(float(app.config["REQUEST_HEADER_TIMEOUT"])),
+        max_size=_setting(app, "MAX_CONNECTIONS"),
+        protocol=eventlet_protocol(_setting(app, "REQUEST_HEADER_TIMEOUT")),
     )
     finished = eventlet.event.Event()
     server.link(lambda *_: finished.ready() or finished.send())
@@ -93,13 +101,13 @@ def _serve_gevent(app: Flask, sock: socket.socket) -> None:
     from gevent.pool import Pool
     from gevent.pywsgi import WSGIServer
 
-    grace = float(app.config["SHUTDOWN_TIMEOUT"])
+    grace = _setting(app, "SHUTDOWN_TIMEOUT")
     server = WSGIServer(
         sock,
         app,
         log=None,
-        spawn=Pool(int(app.config["MAX_CONNECTIONS"])),
-        handler_class=gevent_handler(float(app.config["REQUEST_HEADER_TIMEOUT"])),
+        spawn=Pool(_setting(app, "MAX_CONNECTIONS")),
+        handler_class=gevent_handler(_setting(app, "REQUEST_HEADER_TIMEOUT")),
     )
 
     def stop() -> None:
