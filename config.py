@@ -82,6 +82,11 @@ def number(raw: str) -> float:
     return value
 
 
+def number_or_zero(raw: str) -> float:
+    """0 switches the thing off; else as `number`."""
+    return 0.0 if float(raw.strip()) == 0 else number(raw)
+
+
 def seconds(raw: str) -> timedelta:
     return timedelta(seconds=integer(1)(raw))
 
@@ -275,6 +280,14 @@ SETTINGS: tuple[Setting, ...] = (
     # alive to the others (Redis live state: it is taken for dead after three misses).
     Setting("TYPING_TIMEOUT", number, 5.0, "a number of seconds above 0"),
     Setting("PRESENCE_HEARTBEAT", number, 5.0, "a number of seconds above 0"),
+    # Serving (README, Limits): a connection must send its request head within
+    # REQUEST_HEADER_TIMEOUT seconds; a socket must sign in (Socket.IO connect) within
+    # SOCKET_CONNECT_TIMEOUT (0: never closed); one process holds up to MAX_CONNECTIONS
+    # connections; on SIGTERM, in-flight work gets SHUTDOWN_TIMEOUT seconds.
+    Setting("REQUEST_HEADER_TIMEOUT", number, 5.0, "a number of seconds above 0"),
+    Setting("SOCKET_CONNECT_TIMEOUT", number_or_zero, 10.0, "a number of seconds, 0 for never"),
+    Setting("MAX_CONNECTIONS", integer(1), 10000, "a whole number, at least 1"),
+    Setting("SHUTDOWN_TIMEOUT", number, 10.0, "a number of seconds above 0"),
     Setting("HOST", text, "127.0.0.1", "an address to listen on, like 0.0.0.0"),
     Setting("PORT", integer(1, 65535), 5000, "a port number from 1 to 65535"),
     # How many proxies in front (Heroku's router, nginx) may set X-Forwarded-For/-Proto;

@@ -19,6 +19,7 @@ from .cli import register_cli
 from .concurrency import hub
 from .domain.store import Store
 from .extensions import api, cors, jwt, socketio
+from .http.bodies import BoundedBodies
 from .http.errors import register_error_handlers
 from .http.limits import init_limits
 from .http.openapi import api_settings
@@ -29,7 +30,9 @@ from .ops.logs import install_request_logging
 from .ops.metrics import TimedStore, install_metrics
 from .realtime import LEGACY_NAMESPACE, NAMESPACE
 from .realtime.control import control_for
+from .realtime.frames import bound_websocket_messages
 from .realtime.publisher import SocketPublisher
+from .realtime.sessions import Sessions
 from .services import AccountSettings, build_services
 from .services.limits import Budgets
 from .services.presence import Presence
@@ -225,6 +228,14 @@ def _init_extensions(app: Flask) -> None:
     )
     socketio.on_namespace(ChatNamespace(NAMESPACE))
     socketio.on_namespace(LegacyNamespace(LEGACY_NAMESPACE))
+    bound_websocket_messages(socketio.server.eio)
+    sessions = Sessions(socketio.server, float(app.config["SOCKET_CONNECT_TIMEOUT"]))
+    sessions.install(sweep=hub() != "threading")  # tests on plain threads sweep by hand
+    app.extensions["sessions"] = sessions
+    # Around Socket.IO's middleware: Engine.IO's POSTs are bounded before it reads them.
+    app.wsgi_app = BoundedBodies(  # type: ignore[method-assign]
+        app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"]), sessions.close
+    )
     hops = int(app.config["TRUSTED_PROXIES"])
     if hops > 0:
         # Outermost, around Socket.IO's middleware too: every request, HTTP or socket,

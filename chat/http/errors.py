@@ -55,6 +55,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         code = (error.name or "error").lower().replace(" ", "_")
+        if error.code == 413:  # as the server's own 413s (chat/http/bodies.py) say it
+            code = "payload_too_large"
         return json_error(error.code or 500, error.description or error.name, code)
 
     @app.errorhandler(Exception)
