@@ -16,7 +16,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -181,7 +181,9 @@ class Presence:
         return _shared(lambda: self.live.co_members(user_id), set)
 
     def posting(self, room_ids: Collection[str]) -> AbstractContextManager[None]:
-        return self.live.posting(room_ids)
+        # Without it: this process's posts still go out in order; only the turns that
+        # order them against other processes' are lost.
+        return _shared(lambda: self.live.posting(room_ids), nullcontext)
 
     def fanout(self, room_id: str) -> Fanout:
         # Without it: no notifications, and `/` gets the message in case it watches.
