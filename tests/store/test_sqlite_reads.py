@@ -21,6 +21,25 @@ def test_a_read_sees_what_was_just_written(tmp_path):
         store.close()
 
 
+def test_reads_by_key_use_the_read_connection_and_writes_the_writer(tmp_path):
+    """What `_read` is for: a read by key never touches the writer's connection (so it
+    needs no hop to the pool), and a write never touches the read-only one."""
+    store = SQLiteStore(str(tmp_path / "r.db"))
+    store.migrate()
+    reads: list[str] = []
+    writes: list[str] = []
+    store._reader.set_trace_callback(reads.append)
+    store._conn.set_trace_callback(writes.append)
+    try:
+        user = store.create_user("alice", "hash")
+        assert writes and not reads
+        writes.clear()
+        assert store.get_user(user.id).username == "alice"
+        assert reads and not writes
+    finally:
+        store.close()
+
+
 def test_a_refused_read_is_made_on_the_pool_instead(tmp_path):
     """The read connection never waits (busy timeout 0): when SQLite refuses it, the
     read is made on the writer's connection instead. Refusing it for real here: the
